@@ -1,0 +1,38 @@
+# dfbench developer tasks. `make demo` and `make test` are the README's two set-up commands.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+DFBENCH := $(VENV)/bin/dfbench
+# torch is installed first, pinned, in its own step; everything after is installed with it held
+# (.ci/constraints.txt), so no later package can replace it. See shared DEPENDENCIES notes in docs/install.md.
+TORCH := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: install demo test lint leaderboard bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml plugins/mmaction/pyproject.toml .ci/constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -c .ci/constraints.txt -e '.[test]' -e plugins/mmaction
+	$(PIP) check
+	touch $@
+
+demo: install
+	$(DFBENCH) run --detector resnext3d_nl --protocol cross --output leaderboard/results
+	$(DFBENCH) leaderboard --results leaderboard/results --out leaderboard/README.md
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check benchmark plugins tests benchmarks docs
+
+leaderboard: install
+	$(DFBENCH) leaderboard --results leaderboard/results --out leaderboard/README.md
+
+bench: install
+	$(PY) benchmarks/clip_loader.py
+
+clean:
+	rm -rf work_dirs results .pytest_cache

@@ -1,0 +1,212 @@
+"""The ``dfbench`` command: thin wrappers over functions that return values.
+
+Quick start::
+
+    dfbench run --detector resnext3d_nl --protocol cross   # embedded synthetic data, CPU-size model
+    dfbench leaderboard --results results                  # Markdown, beside the paper's numbers
+    dfbench detectors                                       # what is installed, from which plugin
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from dfbench.errors import DfbenchError
+
+
+def _echo_err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dfbench")
+def cli():
+    """dfbench: deepfake video detection on FaceForensics++ under fixed protocols.
+
+    \b
+    Examples:
+      dfbench run --detector resnext3d_nl --protocol cross
+      dfbench run --detector resnet3d --protocol single --method NeuralTextures --data /data/ffpp
+      dfbench run --detector resnext3d_nl --protocol all --dry-run --json
+      dfbench leaderboard --results results --out leaderboard.md
+    """
+
+
+@cli.command()
+@click.option("--detector", "-d", required=True, help="Detector name (see `dfbench detectors`).")
+@click.option("--protocol", "-p", required=True, help="all, single or cross (see `dfbench protocols`).")
+@click.option("--method", "-m", default=None, help="single: the method; cross: the held-out method. Default: all four.")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="FF++ root. Default: the embedded synthetic set, generated once into the cache.")
+@click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default=None,
+              help="Default: the protocol's (c40, the paper's LQ).")
+@click.option("--size", type=click.Choice(["auto", "paper", "cpu"]), default="auto", show_default=True,
+              help="Model size; auto = cpu on synthetic data, paper on FF++.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
+              help="Folder of result records (one JSON per run).")
+@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
+              help="Checkpoints and training logs.")
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="Crop and synthetic-data cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@click.option("--face-finder", default=None, help="dataset, opencv or face-alignment. Default: chosen for the data.")
+@click.option("--epochs", type=int, default=None, help="Override the detector's schedule.")
+@click.option("--launcher", type=click.Choice(["none", "pytorch", "slurm"]), default="none", show_default=True,
+              help="MMEngine launcher for distributed training (run under torchrun or srun).")
+@click.option("--splits", type=click.Path(path_type=Path), default=None, help="Folder with train/val/test.json.")
+@click.option("--dry-run", is_flag=True, help="Print the plan (runs and their videos) without training.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def run(dry_run, as_json, **kw):
+    """Train and test a detector under a protocol; one result record per run.
+
+    \b
+    Examples:
+      dfbench run --detector resnext3d_nl --protocol cross
+      dfbench run --detector resnet3d --protocol all --data /data/ffpp --size paper
+    """
+    from dfbench.engine import RunOptions
+    from dfbench.engine import dry_run as plan
+    from dfbench.engine import run as execute
+
+    opts = RunOptions(**kw)
+    if dry_run:
+        p = plan(opts)
+        if as_json:
+            click.echo(json.dumps(p, indent=1))
+        else:
+            for r in p["runs"]:
+                counts = ", ".join(f"{s} {len(r[s])}" for s in ("train", "val", "test"))
+                click.echo(f"{r['name']}: train on {'+'.join(r['train_methods'])}, "
+                           f"test on {'+'.join(r['test_methods'])} ({counts} videos)")
+        return
+    # stdout carries results only: progress and training logs (MMEngine logs to stdout) go to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        outcomes = execute(opts, progress=_echo_err)
+    if as_json:
+        click.echo(json.dumps([{"run": o.run, "path": str(o.path), "skipped": o.skipped,
+                                "metrics": {k: o.result.metrics.get(k) for k in ("tcr", "auc", "eer", "ap")}}
+                               for o in outcomes], indent=1))
+    else:
+        for o in outcomes:
+            m = o.result.metrics
+            auc = "n/a" if m.get("auc") is None else f"{m['auc']:.4f}"
+            click.echo(f"{o.run}: TCR {m['tcr']:.4f} AUC {auc}  {o.path}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def detectors(as_json):
+    """List installed detectors (no network is built, no framework imported)."""
+    from dfbench import plugins
+
+    specs = plugins.detectors()
+    rows = [{"name": s.meta.name, "family": s.meta.family, "input": s.meta.input_kind,
+             "sizes": {k: {"clip_len": v.clip_len, "crop_size": v.crop_size, "parameters": v.parameters}
+                       for k, v in s.meta.sizes.items()},
+             "paper_name": s.meta.paper_name, "plugin": s.plugin} for s in specs.values()]
+    if as_json:
+        click.echo(json.dumps({"detectors": rows, "broken_plugins": plugins.broken}, indent=1))
+        return
+    for r in rows:
+        sizes = ", ".join(f"{k} {v['parameters']:,} params ({v['clip_len']}x{v['crop_size']}²)"
+                          for k, v in r["sizes"].items())
+        click.echo(f"{r['name']:<16} {r['family']:<12} {r['input']:<5} {sizes}  [{r['plugin']}]")
+    for reason in plugins.broken.values():
+        _echo_err(f"warning: {reason}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def protocols(as_json):
+    """List the protocols and the runs each expands into."""
+    from dfbench.protocols import available, expand
+
+    rows = [{"name": p.name, "id": p.id, "version": p.version, "title": p.title,
+             "runs": [r.name for r in expand(p)]} for p in available()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            click.echo(f"{r['name']:<7} {r['id']} v{r['version']}: {r['title']} [{', '.join(r['runs'])}]")
+
+
+@cli.group()
+def data():
+    """Make or check datasets in the FF++ layout."""
+
+
+@data.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
+@click.option("--pairs", default="24,6,6", show_default=True, help="Pairs in train,val,test.")
+@click.option("--frames", type=int, default=32, show_default=True, help="Frames per video.")
+def synth(out, seed, compression, pairs, frames):
+    """Write a synthetic dataset in the exact FF++ layout (deterministic for a seed)."""
+    from dfbench import synth as S
+
+    try:
+        n_pairs = tuple(int(x) for x in pairs.split(","))
+        assert len(n_pairs) == 3 and min(n_pairs) > 0
+    except (ValueError, AssertionError):
+        raise DfbenchError(f"--pairs {pairs!r}: give three positive numbers, train,val,test, e.g. 24,6,6") from None
+    manifest = S.generate(out, seed=seed, compression=compression, pairs=n_pairs, num_frames=frames,
+                          progress=lambda i, n: _echo_err(f"{i}/{n} videos") if i % 50 == 0 or i == n else None)
+    click.echo(f"{out}: {manifest['videos']} videos, {compression} (QP {manifest['qp']}), seed {seed}")
+
+
+@data.command()
+@click.argument("root", type=click.Path(path_type=Path))
+@click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
+@click.option("--splits", type=click.Path(path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def check(root, compression, splits, as_json):
+    """Count videos per method and split; list what is missing (exit 1 if anything is)."""
+    from dfbench.datacheck import check as run_check
+    from dfbench.datacheck import format_report
+
+    report = run_check(root, compression, splits)
+    click.echo(json.dumps(report, indent=1) if as_json else format_report(report))
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--results", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of stdout.")
+def leaderboard(results, out):
+    """Render the leaderboard (Markdown) from stored results, beside the paper's numbers."""
+    from dfbench.leaderboard import render_dir
+    from dfbench.results import write_atomic
+
+    if not Path(results).is_dir():
+        raise DfbenchError(f"{results}: results folder not found; run `dfbench run` first or pass --results")
+    text = render_dir(results)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(Path(out), text)
+        _echo_err(f"wrote {out}")
+
+
+def main(argv=None):
+    """Entry point: a DfbenchError becomes one line on stderr and exit status 2."""
+    try:
+        cli.main(args=argv, prog_name="dfbench", standalone_mode=False)
+    except DfbenchError as e:
+        _echo_err(f"error: {e}")
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        _echo_err("interrupted: finished runs are saved; run the same command again to resume")
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        _echo_err("interrupted: finished runs are saved; run the same command again to resume")
+        sys.exit(130)

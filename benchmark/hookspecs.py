@@ -1,0 +1,43 @@
+"""Every extension point of dfbench, one hook each, shaped ``register_X(register)``.
+
+The core hands a plugin a ``register`` callback instead of its own data structures, so the
+core's internals can change without breaking plugins (the pattern of pytest and simonw/llm).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from dfbench.detector import DetectorSpec
+    from dfbench.faces import FaceFinder
+
+hookspec = pluggy.HookspecMarker("dfbench")
+hookimpl = pluggy.HookimplMarker("dfbench")
+
+
+@hookspec
+def register_detectors(register: Callable[[DetectorSpec], None]) -> None:
+    """Register the detectors a plugin provides.
+
+    Called once, the first time the host needs the detector list (``dfbench detectors``,
+    ``dfbench run``). Call ``register(DetectorSpec(meta=..., build=...))`` once per detector.
+    ``meta`` is a :class:`dfbench.detector.DetectorMeta`; ``build(size)`` returns an object
+    implementing :class:`dfbench.detector.Detector` and is only called when a run needs it,
+    so import heavy frameworks (torch, mmaction) inside ``build``, never at module import.
+    A name registered twice is an error naming both plugins. The return value is ignored.
+    """
+
+
+@hookspec
+def register_face_finders(register: Callable[[str, Callable[[], FaceFinder]], None]) -> None:
+    """Register face finders: ``register(name, factory)``, one call per finder.
+
+    Called once, the first time the crop cache needs a face finder. ``factory()`` returns a
+    :class:`dfbench.faces.FaceFinder` and is only called when that finder is used, so its
+    weights and frameworks load lazily. The name is what ``--face-finder`` takes and is part of
+    the crop cache key. The return value is ignored.
+    """

@@ -1,0 +1,380 @@
+"""The leaderboard: a pure function from result records (and the paper's numbers) to Markdown.
+
+Three sections in the seed paper's layouts: protocol ``all`` (Tables 2 and 3), ``single``
+(Table 4) and ``cross`` (Table 5). Every table mixes two kinds of row, told apart by the
+Source column: "paper (FF++ c40)" rows carry the study's reported numbers verbatim, measured
+rows aggregate dfbench result records.
+
+Formatting is fixed so the output is byte-for-byte reproducible:
+
+- TCR (accuracy at threshold 0.5) in percent with 2 decimals (a measured 0.9375 is "93.75";
+  the paper's 81.0 is "81.00"); AUC as a fraction with 3 decimals (the paper's 0.91 is "0.910").
+  Rounding is Python's formatting of the exact binary value (a tie such as 90.625 gives "90.62").
+- A missing value is "–".
+- Records of one configuration (detector, size, data, protocol and version) run with several
+  seeds become one row: each cell is the mean over the seeds that have that value, followed by
+  the sample standard deviation and the count, "87.50 ± 1.20 (n=3)"; one seed shows the bare
+  value. The Source column lists the seeds. One row per configuration keeps the tables the
+  paper's size however many seeds are run.
+- Detectors in the paper's order (image baselines, I3D, 3D ResNet variants, 3D ResNeXt
+  variants), then unknown ones (third-party plugins) alphabetically; within a detector the
+  paper's row first, then measured rows by data, compression, size, protocol, version.
+- No timestamps and no absolute paths.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from dfbench import reference as ref
+from dfbench.results import RunResult, load_all
+
+METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures")  # the paper's column order
+SHORT = {"Deepfakes": "DF", "Face2Face": "F2F", "FaceSwap": "FS", "NeuralTextures": "NT"}
+MISSING = "–"
+PAPER_SOURCE = "paper (FF++ c40)"
+_SIZE_RANK = {"paper": 0, "cpu": 1}
+_KINDS = ("all", "single", "cross")
+
+
+@dataclass(frozen=True, order=True)
+class _Config:
+    """What makes measured records comparable enough to share one row (everything but the seed)."""
+
+    kind: str
+    compression: str
+    data_seed: int  # -1 when the dataset has no generator seed (FF++)
+    size_rank: int
+    size: str
+    protocol: str
+    version: int
+    train: tuple[str, ...] = ()  # protocol `all` only; the other protocols vary it per run
+    test: tuple[str, ...] = ()
+
+    def source(self, seeds: Iterable[int]) -> str:
+        data = f"{self.kind} {self.compression}"
+        if self.data_seed >= 0:
+            data += f" (data seed {self.data_seed})"
+        seeds = sorted(set(seeds))
+        seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(map(str, seeds))
+        return f"measured: {data}, {self.size} size, {seed_text}, {self.protocol} v{self.version}"
+
+
+def _config(r: RunResult, with_methods: bool) -> _Config:
+    ds = r.dataset
+    return _Config(
+        kind=ds.kind,
+        compression=ds.compression,
+        data_seed=-1 if ds.seed is None else ds.seed,
+        size_rank=_SIZE_RANK.get(r.size, len(_SIZE_RANK)),
+        size=r.size,
+        protocol=r.protocol,
+        version=r.protocol_version,
+        train=_canonical(r.train_methods) if with_methods else (),
+        test=_canonical(r.test_methods) if with_methods else (),
+    )
+
+
+def _canonical(methods: Iterable[str]) -> tuple[str, ...]:
+    """Fake methods in the paper's order, unknown ones after alphabetically; originals dropped
+    because every split holds them."""
+    fakes = set(methods) - {"original"}
+    return tuple(m for m in METHODS if m in fakes) + tuple(sorted(fakes - set(METHODS)))
+
+
+def _show_methods(methods: Iterable[str]) -> str:
+    shown = [SHORT.get(m, m) for m in _canonical(methods)]
+    return ", ".join(shown) if shown else MISSING
+
+
+def _run_method(r: RunResult) -> str:
+    """The method a single/cross run is about: trained and tested on (single) or held out (cross)."""
+    if "-" in r.run:
+        return r.run.split("-", 1)[1]
+    return "+".join(_canonical(r.test_methods))
+
+
+def _detector_key(order: dict[str, int]):
+    return lambda name: (order.get(name, len(order)), name)
+
+
+# --- number formatting ---------------------------------------------------------------------------
+
+
+def _number(x) -> float | None:
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def _fmt(values: Sequence[float], decimals: int) -> str:
+    """Mean, and for several values "± sample std (n=k)"; values summed in sorted order so the
+    result does not depend on the order the records came in."""
+    values = sorted(values)
+    if not values:
+        return MISSING
+    mean = math.fsum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.{decimals}f}"
+    return f"{mean:.{decimals}f} ± {statistics.stdev(values):.{decimals}f} (n={len(values)})"
+
+
+def _tcr(values: Sequence[float]) -> str:
+    """Measured TCRs are fractions; the leaderboard shows percent."""
+    return _fmt([100.0 * v for v in values], 2)
+
+
+def _auc(values: Sequence[float]) -> str:
+    return _fmt(values, 3)
+
+
+def _metric(records: Iterable[RunResult], name: str) -> list[float]:
+    values = (_number(r.metrics.get(name)) for r in records)
+    return [v for v in values if v is not None]
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def _table(rows: list[dict], columns: list[str], numeric: set[str]) -> str:
+    if not rows:
+        return "_No rows: no results of this protocol and no reference numbers._"
+    frame = pd.DataFrame(rows, columns=columns)
+    align = ["right" if c in numeric else "left" for c in columns]
+    # disable_numparse keeps our strings as formatted ("81.00" must not become "81").
+    return frame.to_markdown(index=False, disable_numparse=True, colalign=align)
+
+
+def _paper_label(detector: str) -> str:
+    note = ref.VARIANT_NOTES.get(detector)
+    return f"{detector} ({note})" if note else detector
+
+
+def _notes(paper_detectors: set[str]) -> list[str]:
+    """The footnote-like lines under a table that holds paper rows."""
+    if not paper_detectors:
+        return []
+    lines = [
+        f'Rows with Source "{PAPER_SOURCE}" are the numbers reported by {ref.CITATION}, '
+        "on FaceForensics++ c40 (LQ); they are not runs of dfbench."
+    ]
+    quoted = [d for d in ref.detector_order() if d in paper_detectors and d in ref.QUOTED_DETECTORS]
+    if quoted:
+        line = (
+            f"The image baselines' rows ({', '.join(quoted)}) are quoted by that study from "
+            f"{ref.QUOTED_FROM}."
+        )
+        if "mesonet" in quoted:
+            line += " Which MesoNet variant they used is not stated."
+        lines.append(line)
+    return ["", *(f"> {line}" for line in lines)]
+
+
+def _by_detector(records: Iterable[RunResult], with_methods: bool) -> dict[str, dict[_Config, list]]:
+    out: dict[str, dict[_Config, list]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        out[r.detector][_config(r, with_methods)].append(r)
+    return out
+
+
+def _section_all(results: list[RunResult], reference: Sequence[ref.ReferenceRow], dkey) -> list[str]:
+    paper: dict[str, dict[str, ref.ReferenceRow]] = defaultdict(dict)
+    for row in reference:
+        if row.protocol == "all" and row.metric in ("tcr", "auc"):
+            paper[row.detector][row.metric] = row
+    measured = _by_detector((r for r in results if r.protocol_kind == "all"), with_methods=True)
+
+    rows = []
+    for det in sorted(set(paper) | set(measured), key=dkey):
+        if det in paper:
+            p = paper[det]
+            any_row = p.get("tcr") or p["auc"]
+            rows.append(
+                {
+                    "Detector": _paper_label(det),
+                    "Source": PAPER_SOURCE,
+                    "Train": _show_methods(any_row.train),
+                    "Test": _show_methods(any_row.test),
+                    "TCR (%)": _fmt([p["tcr"].value], 2) if "tcr" in p else MISSING,
+                    "AUC": _fmt([p["auc"].value], 3) if "auc" in p else MISSING,
+                }
+            )
+        for cfg, recs in sorted(measured.get(det, {}).items()):
+            rows.append(
+                {
+                    "Detector": det,
+                    "Source": cfg.source(r.seed for r in recs),
+                    "Train": _show_methods(cfg.train),
+                    "Test": _show_methods(cfg.test),
+                    "TCR (%)": _tcr(_metric(recs, "tcr")),
+                    "AUC": _auc(_metric(recs, "auc")),
+                }
+            )
+    columns = ["Detector", "Source", "Train", "Test", "TCR (%)", "AUC"]
+    return [
+        "## Protocol `all`",
+        "",
+        "Trained and tested on all four manipulation methods with the original videos "
+        "(paper Tables 2 and 3; the paper reports AUC only for the 3D ResNet and 3D ResNeXt "
+        "variants with attention).",
+        "",
+        _table(rows, columns, {"TCR (%)", "AUC"}),
+        *_notes(set(paper)),
+    ]
+
+
+def _section_per_method(
+    kind: str, results: list[RunResult], reference: Sequence[ref.ReferenceRow], dkey
+) -> list[str]:
+    """Tables 4 (``single``) and 5 (``cross``): one TCR column per method, one row per detector and source."""
+    paper: dict[str, dict[str, float]] = defaultdict(dict)
+    for row in reference:
+        if row.protocol == kind and row.metric == "tcr":
+            paper[row.detector]["+".join(_canonical(row.test))] = row.value
+    measured = _by_detector((r for r in results if r.protocol_kind == kind), with_methods=False)
+
+    seen = {m for cells in paper.values() for m in cells}
+    seen |= {_run_method(r) for recs in measured.values() for rs in recs.values() for r in rs}
+    methods = list(METHODS) + sorted(seen - set(METHODS))
+    headers = [SHORT.get(m, m) for m in methods]
+
+    rows = []
+    for det in sorted(set(paper) | set(measured), key=dkey):
+        if det in paper:
+            cells = paper[det]
+            rows.append(
+                {"Detector": _paper_label(det), "Source": PAPER_SOURCE}
+                | {
+                    h: _fmt([cells[m]], 2) if m in cells else MISSING
+                    for m, h in zip(methods, headers, strict=True)
+                }
+            )
+        for cfg, recs in sorted(measured.get(det, {}).items()):
+            per_method: dict[str, list[RunResult]] = defaultdict(list)
+            for r in recs:
+                per_method[_run_method(r)].append(r)
+            rows.append(
+                {"Detector": det, "Source": cfg.source(r.seed for r in recs)}
+                | {
+                    h: _tcr(_metric(per_method.get(m, []), "tcr"))
+                    for m, h in zip(methods, headers, strict=True)
+                }
+            )
+
+    if kind == "single":
+        title, intro = (
+            "## Protocol `single`",
+            (
+                "Trained and tested on one manipulation method at a time, with the original videos; "
+                "TCR (%) per method (paper Table 4)."
+            ),
+        )
+    else:
+        title, intro = (
+            "## Protocol `cross`",
+            (
+                "Trained on three manipulation methods with the original videos, tested on the "
+                "fourth, held-out one (the column) with the original videos; TCR (%) (paper Table 5, "
+                "transposed: the paper's columns are detectors)."
+            ),
+        )
+    return [
+        title,
+        "",
+        intro,
+        "",
+        _table(rows, ["Detector", "Source", *headers], set(headers)),
+        *_notes(set(paper)),
+    ]
+
+
+def _section_names(detectors: set[str], reference: Sequence[ref.ReferenceRow], dkey) -> list[str]:
+    names = {}
+    for row in reference:
+        names.setdefault(row.detector, row.label)
+    rows = [{"Detector": d, "Paper's name": names[d]} for d in sorted(detectors, key=dkey) if d in names]
+    if not rows:
+        return []
+    return [
+        "## Detector names",
+        "",
+        "dfbench's detector names and the rows they stand for in the paper.",
+        "",
+        _table(rows, ["Detector", "Paper's name"], set()),
+    ]
+
+
+def render(
+    results: list[RunResult],
+    reference: Sequence[ref.ReferenceRow] | None = None,
+    *,
+    results_dir: str | None = None,
+) -> str:
+    """Render the leaderboard Markdown.
+
+    ``reference``: the paper's rows; ``None`` takes the shipped ones, ``[]`` leaves them out.
+    ``results_dir``: the folder named in the header (relative, so the output stays reproducible).
+    Records of protocol kinds other than all/single/cross are counted in a closing note.
+    The output depends only on the arguments, not on the order of ``results``.
+    """
+    reference = ref.load() if reference is None else reference
+    order = {name: i for i, name in enumerate(ref.detector_order())}
+    dkey = _detector_key(order)
+    where = f"the stored results in `{results_dir}`" if results_dir else "the stored result records"
+
+    lines = [
+        "# dfbench leaderboard",
+        "",
+        f"Generated by `dfbench leaderboard` from {where}; do not edit this file by hand, "
+        "regenerate it. Each measured row's Source column says which data, model size, seed(s) "
+        "and protocol version it came from"
+        + (
+            f'; rows whose Source is "{PAPER_SOURCE}" are the seed study\'s reported numbers '
+            "(see the note under each table)."
+            if reference
+            else "."
+        ),
+        "",
+        "TCR is the accuracy at threshold 0.5, in percent; AUC the area under the ROC curve. "
+        "A row over several seeds shows mean ± sample standard deviation (n = seeds); "
+        f'"{MISSING}" marks a value not measured or not reported.',
+        "",
+    ]
+    lines += _section_all(results, reference, dkey) + [""]
+    lines += _section_per_method("single", results, reference, dkey) + [""]
+    lines += _section_per_method("cross", results, reference, dkey) + [""]
+
+    detectors = {r.detector for r in results} | {row.detector for row in reference if row.protocol in _KINDS}
+    names = _section_names(detectors, reference, dkey)
+    if names:
+        lines += names + [""]
+
+    other = sorted({r.protocol_kind for r in results} - set(_KINDS))
+    if other:
+        count = sum(r.protocol_kind not in _KINDS for r in results)
+        lines += [f"Not shown: {count} record(s) of protocol kind(s) {', '.join(other)}.", ""]
+    return "\n".join(lines)
+
+
+def render_dir(results_dir: str | Path) -> str:
+    """Render the records stored in ``results_dir``; the header names the folder relative to the
+    working directory (or by its own name when it lies elsewhere), never as an absolute path."""
+    path = Path(results_dir)
+    shown = path
+    if path.is_absolute():
+        try:
+            shown = path.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            shown = Path(path.name)
+    return render(load_all(path), results_dir=shown.as_posix())

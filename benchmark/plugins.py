@@ -1,0 +1,123 @@
+"""The plugin host: one pluggy manager, loaded lazily once, from the ``dfbench`` entry points.
+
+Built-in detectors arrive through the same entry points a third-party plugin uses. A plugin
+that fails to import is reported by name and does not take the others down.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable
+
+import pluggy
+
+from dfbench import hookspecs
+from dfbench.detector import DetectorSpec
+from dfbench.errors import DfbenchError
+
+DEFAULT_PLUGINS = ("dfbench.faces",)  # core modules that implement hooks (the built-in face finders)
+ENTRY_POINT_GROUP = "dfbench"
+
+pm = pluggy.PluginManager("dfbench")
+pm.add_hookspecs(hookspecs)
+broken: dict[str, str] = {}  # plugin name -> one-line reason it failed to load
+_dists: dict[str, str] = {}  # entry-point plugin name -> the distribution that provides it
+_loaded = False
+_detectors: dict[str, DetectorSpec] | None = None
+_finders: dict[str, Callable] | None = None
+
+
+def load_plugins() -> None:
+    """Register the default plugins and every ``dfbench`` entry point, once."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.get_plugin(ep.name) is not None:
+            continue
+        dist = getattr(ep.dist, "name", None) or ep.name
+        try:
+            plugin = ep.load()
+        except Exception as e:  # a broken plugin must not hide the working ones
+            broken[ep.name] = f"plugin {ep.name!r} ({dist}) failed to load: {type(e).__name__}: {e}"
+            continue
+        pm.register(plugin, name=ep.name)
+        try:
+            pm.check_pending()  # a misspelt hook name fails here, naming the plugin
+        except pluggy.PluginValidationError as e:
+            pm.unregister(plugin)
+            broken[ep.name] = f"plugin {ep.name!r} ({dist}) is invalid: {e}; see docs/plugin-hooks.md"
+            continue
+        _dists[ep.name] = dist
+
+
+def plugin_label(plugin) -> str:
+    """The distribution a plugin came from (the module name for the core's own)."""
+    # pluggy's list_plugin_distinfo() is only filled by its own load_setuptools_entrypoints(),
+    # which this host does not use (it reports broken plugins one by one), so keep our own map.
+    name = pm.get_name(plugin) or "?"
+    return _dists.get(name, name)
+
+
+def detectors() -> dict[str, DetectorSpec]:
+    """Every registered detector by name. Builds no network and imports no framework."""
+    global _detectors
+    if _detectors is None:
+        load_plugins()
+        found: dict[str, DetectorSpec] = {}
+        for impl in pm.hook.register_detectors.get_hookimpls():
+            label = plugin_label(impl.plugin)
+
+            def register(spec: DetectorSpec, label=label):
+                if not isinstance(spec, DetectorSpec):
+                    raise DfbenchError(
+                        f"plugin {label} registered {spec!r}, not a dfbench.detector.DetectorSpec")
+                if spec.meta.name in found:
+                    raise DfbenchError(f"detector {spec.meta.name!r} is registered by both "
+                                       f"{found[spec.meta.name].plugin} and {label}; uninstall one")
+                found[spec.meta.name] = DetectorSpec(spec.meta, spec.build, plugin=label)
+
+            impl.function(register=register)
+        _detectors = dict(sorted(found.items()))
+    return _detectors
+
+
+def get_detector(name: str) -> DetectorSpec:
+    known = detectors()
+    if name in known:
+        return known[name]
+    hint = f"; {len(broken)} plugin(s) failed to load: " + " | ".join(broken.values()) if broken else ""
+    raise DfbenchError(f"unknown detector {name!r}; `dfbench detectors` lists them "
+                       f"({', '.join(known) or 'none installed'}){hint}")
+
+
+def face_finders() -> dict[str, Callable]:
+    global _finders
+    if _finders is None:
+        load_plugins()
+        found: dict[str, Callable] = {}
+
+        def register(name: str, factory: Callable) -> None:
+            if name in found:
+                raise DfbenchError(f"face finder {name!r} is registered twice; uninstall one of the plugins")
+            found[name] = factory
+
+        pm.hook.register_face_finders(register=register)
+        _finders = found
+    return _finders
+
+
+def get_face_finder(name: str) -> Callable:
+    known = face_finders()
+    if name not in known:
+        raise DfbenchError(f"unknown face finder {name!r}; use one of {', '.join(sorted(known))}")
+    return known[name]
+
+
+def reset() -> None:
+    """Forget computed registries (tests register and unregister plugins)."""
+    global _detectors, _finders
+    _detectors = _finders = None

@@ -1,0 +1,185 @@
+"""Write a synthetic set in FF++'s layout: ids, splits, videos, face boxes, then the manifest.
+
+The manifest is written last and atomically: its presence means the set is complete, and
+generating again with the same arguments returns at once. Work is split by target id (its real
+video and the four fakes made from it share one scene) and spread over processes.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dfbench.errors import DfbenchError
+from dfbench.layout import METHODS, QP, REAL, SYNTHETIC_MANIFEST, boxes_path, video_path
+from dfbench.synth.canvas import canvas_for
+from dfbench.synth.encode import FPS, write_h264
+from dfbench.synth.identity import make_identity, rng_for
+from dfbench.synth.manipulate import FAKE_STREAM, MANIPULATIONS, STRENGTH
+from dfbench.synth.motion import make_motion
+from dfbench.synth.render import boxes, frames, head, render_face, scene
+
+GENERATOR = "dfbench.synth"
+VERSION = 1  # bump whenever the same arguments would give different pixels
+SPLIT_STREAM = 0
+SPLIT_NAMES = ("train", "val", "test")
+OWNER_MARK = ".dfbench_synthetic"  # says dfbench writes this folder, so an unfinished set may be replaced
+OUR_FOLDERS = ("original_sequences", "manipulated_sequences", "splits")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One target id: its real video and its four fakes with ``source``."""
+
+    out: str
+    seed: int
+    target: str
+    source: str
+    compression: str
+    num_frames: int
+    frame_size: tuple[int, int]
+    strength: float
+
+
+def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple[int, int, int] = (24, 6, 6),
+             num_frames: int = 32, frame_size: tuple[int, int] = (192, 144),
+             progress: Callable[[int, int], None] | None = None, strength: float = STRENGTH,
+             workers: int | None = None) -> dict:
+    """Generate (or find complete) the synthetic set under ``out`` and return its manifest.
+
+    ``pairs`` is the number of (target, source) pairs in train, val and test; each pair gives two
+    real videos and, per method, two fakes. ``frame_size`` is (width, height). ``progress(done,
+    total)`` is called in this process as videos are written. ``workers`` defaults to the CPU count;
+    it changes the speed only, never the output.
+    """
+    out = Path(out)
+    manifest = _manifest(seed, compression, pairs, num_frames, frame_size, strength)
+    found = _read_manifest(out)
+    if found == manifest:
+        return found
+    _claim(out)
+
+    split_pairs = make_splits(seed, pairs)
+    (out / "splits").mkdir(parents=True, exist_ok=True)
+    for name, ps in split_pairs.items():
+        (out / "splits" / f"{name}.json").write_text(json.dumps(ps) + "\n")
+    for m in (REAL, *METHODS):
+        for sub in ("videos", "boxes"):
+            (video_path(out, m, compression, "x").parent.parent / sub).mkdir(parents=True, exist_ok=True)
+
+    jobs = [Job(str(out), seed, t, s, compression, num_frames, tuple(frame_size), float(strength))
+            for ps in split_pairs.values() for a, b in ps for t, s in ((a, b), (b, a))]
+    total, done = manifest["videos"], 0
+    if progress:
+        progress(0, total)
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1:
+        for job in jobs:
+            done += make_target(job)
+            if progress:
+                progress(done, total)
+    else:
+        ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent (torch, decord)
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_single_threaded) as pool:
+            for fut in as_completed([pool.submit(make_target, job) for job in jobs]):
+                done += fut.result()
+                if progress:
+                    progress(done, total)
+
+    tmp = out / f".{SYNTHETIC_MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(tmp, out / SYNTHETIC_MANIFEST)
+    return manifest
+
+
+def make_splits(seed: int, pairs: tuple[int, int, int]) -> dict[str, list[list[str]]]:
+    """Ids "000", "001", ... paired at random and dealt to train, val, test (FF++'s split format)."""
+    n = 2 * sum(pairs)
+    width = max(3, len(str(n - 1)))
+    ids = [f"{i:0{width}d}" for i in rng_for(seed, SPLIT_STREAM).permutation(n)]
+    all_pairs = [[ids[2 * k], ids[2 * k + 1]] for k in range(n // 2)]
+    bounds = np.cumsum([0, *pairs])
+    return {name: all_pairs[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLIT_NAMES)}
+
+
+def make_target(job: Job) -> int:
+    """Render and write ``job.target``'s real video and its four fakes, with boxes; returns the count."""
+    out, size = Path(job.out), job.frame_size
+    cv = canvas_for(size[1])
+    T, S = make_identity(job.seed, job.target, size), make_identity(job.seed, job.source, size)
+    mt, ms = make_motion(job.seed, job.target, job.num_frames, size), make_motion(job.seed, job.source,
+                                                                                  job.num_frames, size)
+    sc = scene(job.seed, T, mt, size)
+    box_json = json.dumps({"boxes": boxes(T, mt, size)})  # fakes keep the target's face position
+    qp = QP[job.compression]
+
+    def write(method: str, name: str, faces) -> None:
+        path = video_path(out, method, job.compression, name)
+        write_h264(path, frames(sc, [head(T, f) for f in faces]), qp)
+        boxes_path(path).write_text(box_json + "\n")
+
+    real = [render_face(T, cv, mt.eyes[i], mt.mouth[i], mt.gaze[i]) for i in range(job.num_frames)]
+    write(REAL, job.target, real)
+    for k, method in enumerate(METHODS):
+        rng = rng_for(job.seed, FAKE_STREAM, int(job.target), int(job.source), k)
+        fake = MANIPULATIONS[method](real, T, S, mt, ms, cv, rng, job.strength)
+        write(method, f"{job.target}_{job.source}", fake)
+    return 1 + len(METHODS)
+
+
+def _manifest(seed, compression, pairs, num_frames, frame_size, strength) -> dict:
+    if compression not in QP:
+        raise DfbenchError(f"unknown compression {compression!r}; use one of {', '.join(QP)}")
+    if not (isinstance(seed, int | np.integer) and seed >= 0):
+        raise DfbenchError(f"seed must be a non-negative integer, not {seed!r}")
+    if len(pairs) != 3 or any(int(p) < 0 for p in pairs) or sum(pairs) < 1:
+        raise DfbenchError(f"pairs must be three counts (train, val, test) with at least one pair, not {pairs!r}")
+    if num_frames < 1:
+        raise DfbenchError(f"num_frames must be at least 1, not {num_frames}")
+    w, h = frame_size
+    if w % 2 or h % 2 or w < 32 or h < 32:
+        raise DfbenchError(f"frame_size {w}x{h}: width and height must be even and at least 32 (H.264 4:2:0)")
+    manifest = {
+        "generator": GENERATOR, "version": VERSION, "seed": int(seed), "compression": compression,
+        "qp": QP[compression], "pairs": [int(p) for p in pairs], "num_frames": int(num_frames),
+        "frame_size": [int(w), int(h)], "fps": FPS, "methods": list(METHODS), "strength": float(strength),
+        "videos": 2 * sum(pairs) * (1 + len(METHODS)),
+    }
+    return manifest
+
+
+def _read_manifest(out: Path) -> dict | None:
+    try:
+        return json.loads((out / SYNTHETIC_MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _claim(out: Path) -> None:
+    """Make ``out`` ours and empty of any earlier set; refuse a FF++ folder dfbench did not write."""
+    ours = (out / OWNER_MARK).is_file() or (out / SYNTHETIC_MANIFEST).is_file()
+    if not ours and any((out / f).exists() for f in OUR_FOLDERS[:2]):
+        raise DfbenchError(
+            f"{out}: holds FaceForensics++ folders that dfbench did not generate; "
+            "write the synthetic set to another (empty) folder"
+        )
+    (out / SYNTHETIC_MANIFEST).unlink(missing_ok=True)  # from here on the folder is not a complete set
+    for f in OUR_FOLDERS:
+        shutil.rmtree(out / f, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / OWNER_MARK).write_text("written by dfbench.synth; the set is complete when dfbench_synthetic.json exists\n")
+
+
+def _single_threaded() -> None:
+    """Worker processes share the cores already: one OpenCV thread each."""
+    import cv2
+
+    cv2.setNumThreads(1)

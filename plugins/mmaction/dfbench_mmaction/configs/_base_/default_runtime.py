@@ -1,0 +1,42 @@
+# Runtime shared by every dfbench_mmaction config (MMAction2's default_runtime, offline and
+# choosing its checkpoint on the validation split's video AUC).
+default_scope = 'mmaction'
+
+# Registers dfbench's pieces (ResNeXt3d, BinaryClsHead, FaceCropDataset, VideoAUCMetric, hooks)
+# in MMAction2's registries; each module installs the mmaction2 1.2.0 import shim first.
+custom_imports = dict(
+    imports=[
+        'dfbench_mmaction.models', 'dfbench_mmaction.datasets',
+        'dfbench_mmaction.metrics', 'dfbench_mmaction.hooks'
+    ],
+    allow_failed_imports=False)
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20, ignore_last=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Keep the last epoch (to resume) and the best epoch by validation video AUC.
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=1,
+        max_keep_ckpts=1,
+        save_last=True,
+        save_best='video/auc',
+        rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    sync_buffers=dict(type='SyncBuffersHook'))
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'))
+
+log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+
+load_from = None  # offline: no pretrained weights are fetched
+resume = False
+randomness = dict(seed=0, diff_rank_seed=False, deterministic=False)

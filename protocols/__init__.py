@@ -1,0 +1,1 @@
+"""The protocol definitions (versioned YAML), installed as ``dfbench.protocol_files`` so they ship with dfbench."""

@@ -1,0 +1,99 @@
+"""Shared test configuration: options and fixtures, no magic."""
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files under tests/golden/ instead of comparing with them",
+    )
+
+
+# --- fixtures -------------------------------------------------------------------------------------
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dfbench import plugins  # noqa: E402
+from dfbench import splits as S  # noqa: E402
+from dfbench.detector import DetectorMeta, DetectorSpec, SizeSpec  # noqa: E402
+from dfbench.hookspecs import hookimpl  # noqa: E402
+from dfbench.layout import METHODS, REAL, video_path  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_synth(tmp_path_factory) -> Path:
+    """A small synthetic FF++ set (2/1/1 pairs, 12 frames), generated once per test session."""
+    from dfbench import synth
+
+    root = tmp_path_factory.mktemp("synth") / "ffpp"
+    synth.generate(root, seed=0, compression="c40", pairs=(2, 1, 1), num_frames=12)
+    return root
+
+
+@pytest.fixture(scope="session")
+def ffpp_tree(tmp_path_factory) -> Path:
+    """An FF++-layout tree of empty files for the official splits (no pixels: for planning only)."""
+    root = tmp_path_factory.mktemp("ffpp_tree")
+    official = S.official()
+    for split in S.SPLITS:
+        for i in S.ids(official[split]):
+            p = video_path(root, REAL, "c40", i)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.touch()
+        for m in METHODS:
+            for n in S.fake_names(official[split]):
+                p = video_path(root, m, "c40", n)
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.touch()
+    return root
+
+
+class BrightnessDetector:
+    """A test double: scores a video by the mean of its crops' colour spread; no training."""
+
+    def __init__(self):
+        self.fitted = None
+
+    def fit(self, train, val, config):
+        self.fitted = {"train": len(train), "val": len(val), "class_weights": config.class_weights}
+        return {"epochs": 0, **self.fitted}
+
+    def score(self, videos, config):
+        out = []
+        for v in videos:
+            crops = np.load(v.crops, mmap_mode="r")
+            out.append(float(np.clip(crops.std() / 128.0, 0, 1)))
+        return out
+
+
+class _TestPlugin:
+    detector_cls = BrightnessDetector
+
+    @hookimpl
+    def register_detectors(self, register):
+        register(DetectorSpec(
+            meta=DetectorMeta(name="test_brightness", family="test", input_kind="clip",
+                              sizes={"cpu": SizeSpec(16, 112, 1), "paper": SizeSpec(16, 112, 1)},
+                              citation="dfbench test suite"),
+            build=lambda size: self.detector_cls(),
+        ))
+
+
+@pytest.fixture
+def test_plugin():
+    """Registers a torch-free test detector `test_brightness`, and unregisters it afterwards."""
+    plugins.load_plugins()
+    plugin = _TestPlugin()
+    plugins.pm.register(plugin, name="dfbench-test-plugin")
+    plugins.reset()
+    yield plugin
+    plugins.pm.unregister(plugin)
+    plugins.reset()
+
+
+def read_json(path: Path):
+    return json.loads(Path(path).read_text())

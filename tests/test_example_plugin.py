@@ -1,0 +1,206 @@
+"""The plugin tutorial's finished example, installed as a researcher installs it and driven by the real CLI.
+
+The tutorial (docs/writing-a-detector-plugin.md) quotes the example's files instead of copying
+them, and these tests check every quote, so the tutorial cannot drift from code that works
+(simonw/llm keeps its tutorial plugin, llm-markov, honest the same way).
+"""
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, roc_auc_score
+
+from dfbench.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "docs" / "plugins" / "dfbench-temporal-residual"
+TUTORIAL = ROOT / "docs" / "writing-a-detector-plugin.md"
+DOCS_WITH_CODE = ("writing-a-detector-plugin.md", "plugin-hooks.md")
+BROKEN_REASON = ("plugin 'broken_example' (dfbench-broken-example) failed to load: "
+                 "ModuleNotFoundError: No module named 'a_framework_that_is_not_installed'")
+
+
+# --- the docs quote real files --------------------------------------------------------------------
+
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
+MARKER = re.compile(r"<!-- (quote|excerpt): (\S+) -->")
+
+
+def code_blocks(markdown: str) -> list[tuple[tuple[str, str] | None, str, str]]:
+    """(marker, language, code) per fenced block; the marker is the comment on the line above it."""
+    out = []
+    for m in FENCE.finditer(markdown):
+        above = markdown[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        marker = MARKER.fullmatch(above)
+        out.append((marker.groups() if marker else None, m.group(1), m.group(2)))
+    return out
+
+
+def check_console(doc: str, code: str) -> None:
+    """Every `$ dfbench ...` line parses with the real CLI; every repository path it names exists."""
+    for line in code.splitlines():
+        if not line.startswith("$ "):
+            continue  # output
+        argv = shlex.split(line[2:], comments=True)
+        for arg in argv:
+            path = arg.split("[", 1)[0]  # 'pkg[test]' names the folder pkg
+            if path.split("/", 1)[0] in ("docs", "benchmark", "tests", ".ci"):
+                assert (ROOT / path).exists(), f"{doc}: `{line}` names {path}, which does not exist"
+        if argv[0] != "dfbench":
+            continue
+        cmd, i = cli, 1
+        while hasattr(cmd, "commands"):
+            assert argv[i] in cmd.commands, f"{doc}: `{line}`: no command {argv[i]!r}"
+            cmd, i = cmd.commands[argv[i]], i + 1
+        cmd.make_context(" ".join(argv[:i]), argv[i:])  # unknown or missing options raise here
+
+
+@pytest.mark.parametrize("doc", DOCS_WITH_CODE)
+def test_doc_code_blocks_are_the_real_files(doc):
+    blocks = code_blocks((ROOT / "docs" / doc).read_text(encoding="utf-8"))
+    assert blocks
+    for marker, lang, code in blocks:
+        if lang == "console":
+            check_console(doc, code)
+            continue
+        assert marker, f"{doc}: a block that quotes no file; mark it <!-- quote: PATH -->:\n{code}"
+        kind, path = marker
+        text = (ROOT / path).read_text(encoding="utf-8")
+        if kind == "quote":
+            assert code == text, f"{doc}: the quote of {path} differs from the file; paste the file again"
+        else:
+            assert f"\n{code}" in f"\n{text}", f"{doc}: the excerpt of {path} is not whole lines of it"
+
+
+def test_tutorial_quotes_every_file_of_the_example():
+    quoted = {m[1] for m, _, _ in code_blocks(TUTORIAL.read_text(encoding="utf-8")) if m and m[0] == "quote"}
+    files = {p.relative_to(ROOT).as_posix() for p in EXAMPLE.rglob("*") if p.suffix in (".py", ".toml")
+             and not {"build", "__pycache__"} & set(p.parts) and ".egg-info" not in str(p)}
+    assert files and files <= quoted
+
+
+# --- the example, pip-installed -------------------------------------------------------------------
+
+def pip_install(target: Path, *packages: Path) -> None:
+    """Install like a user does, from a copy: an in-place build would leave build/ in the repository."""
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                           "--target", str(target), *map(str, packages)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def copy_example(dest: Path) -> Path:
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    return dest
+
+
+def dfbench(site: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The real `dfbench` command in a fresh interpreter that sees the packages installed in ``site``."""
+    return subprocess.run([sys.executable, "-c", "from dfbench.cli import main; main()", *args], cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> tuple[Path, Path]:
+    """(source copy, install target) of the example plugin."""
+    tmp = tmp_path_factory.mktemp("example")
+    src = copy_example(tmp / "src")
+    pip_install(tmp / "site", src)
+    return src, tmp / "site"
+
+
+def test_installed_example_is_listed_with_its_distribution(example):
+    _, site = example
+    proc = dfbench(site, "detectors", "--json")
+    assert proc.returncode == 0, proc.stderr
+    listing = json.loads(proc.stdout)
+    row = {d["name"]: d for d in listing["detectors"]}["temporal_residual"]
+    assert row["plugin"] == "dfbench-temporal-residual"
+    assert row["input"] == "clip"
+    assert row["sizes"] == {"cpu": {"clip_len": 2, "crop_size": 64, "parameters": 21},
+                            "paper": {"clip_len": 2, "crop_size": 112, "parameters": 21}}
+    assert not any("temporal" in reason for reason in listing["broken_plugins"].values())
+
+    text = dfbench(site, "detectors").stdout.splitlines()
+    [line] = [x for x in text if x.startswith("temporal_residual ")]
+    assert line in TUTORIAL.read_text(encoding="utf-8"), f"show the real line in the tutorial:\n{line}"
+
+
+def test_example_passes_its_own_tests(example, tmp_path):
+    src, site = example
+    # Run from elsewhere so the installed copy is imported, not the source folder beside the tests.
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(src / "tests")], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout
+
+
+def test_run_writes_a_record_whose_metrics_recompute(example, tiny_synth, tmp_path):
+    _, site = example
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    proc = dfbench(site, "run", "--detector", "temporal_residual", "--protocol", "single",
+                   "--method", "Deepfakes", "--data", str(tiny_synth), "--output", str(tmp_path / "results"),
+                   "--work-dir", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"), "--json",
+                   cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    [outcome] = json.loads(proc.stdout)
+    record = json.loads(Path(outcome["path"]).read_text(encoding="utf-8"))
+    assert Path(outcome["path"]).parent == tmp_path / "results"
+    assert record["detector"] == "temporal_residual"
+    assert record["detector_plugin"] == "dfbench-temporal-residual"
+    assert (record["size"], record["parameters"], record["run"]) == ("cpu", 21, "single-Deepfakes")
+    assert record["fit"]["C"] in (0.01, 0.1, 1.0, 10.0, 100.0) and 0 <= record["fit"]["val_auc"] <= 1
+
+    metrics = record["metrics"]
+    assert 0 <= metrics["tcr"] <= 1 and outcome["metrics"]["tcr"] == metrics["tcr"]
+    labels = [v["label"] for v in record["videos"]]
+    scores = np.array([v["score"] for v in record["videos"]])
+    assert set(labels) == {0, 1} and ((scores >= 0) & (scores <= 1)).all()
+    assert metrics["tcr"] == accuracy_score(labels, scores >= 0.5)
+    assert metrics["auc"] == roc_auc_score(labels, scores)
+
+    # The model is where the detector was told to write, and nowhere else.
+    assert [p.name for p in (tmp_path / "work" / Path(outcome["path"]).stem).iterdir()] == ["model.npz"]
+    assert not any(cwd.iterdir())
+
+    board = dfbench(site, "leaderboard", "--results", str(tmp_path / "results"))
+    assert board.returncode == 0, board.stderr
+    assert "temporal_residual" in board.stdout
+
+
+def test_broken_plugin_is_named_and_hides_nothing(tmp_path):
+    broken = tmp_path / "dfbench-broken-example"
+    (broken / "dfbench_broken_example").mkdir(parents=True)
+    (broken / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "dfbench-broken-example"\nversion = "0.1.0"\n\n'
+        '[project.entry-points.dfbench]\nbroken_example = "dfbench_broken_example"\n\n'
+        '[tool.setuptools]\npackages = ["dfbench_broken_example"]\n')
+    (broken / "dfbench_broken_example" / "__init__.py").write_text(
+        "import a_framework_that_is_not_installed\n")
+    site = tmp_path / "site"
+    pip_install(site, copy_example(tmp_path / "example"), broken)
+
+    proc = dfbench(site, "detectors")
+    assert proc.returncode == 0
+    assert any(line.startswith("temporal_residual ") for line in proc.stdout.splitlines())
+    warnings = proc.stderr.splitlines()
+    assert all(w.startswith("warning: ") for w in warnings)
+    assert [w for w in warnings if "dfbench-broken-example" in w] == [f"warning: {BROKEN_REASON}"]
+    assert f"warning: {BROKEN_REASON}" in TUTORIAL.read_text(encoding="utf-8")
+
+    proc = dfbench(site, "run", "--detector", "broken_net", "--protocol", "cross",
+                   "--data", str(tmp_path / "none"), "--cache", str(tmp_path / "cache"), "--dry-run")
+    assert proc.returncode == 2
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("error: unknown detector 'broken_net'") and BROKEN_REASON in line

@@ -1,0 +1,232 @@
+"""The leaderboard renderer: a golden file for the whole page, and value checks on its cells."""
+
+from __future__ import annotations
+
+import csv
+import random
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from dfbench import leaderboard, reference
+from dfbench.results import DatasetInfo, RunResult, VideoScore, load_all, save
+
+GOLDEN = Path(__file__).parent / "golden"
+METHODS = ["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures"]
+
+
+def _record(detector, kind, run, train, test, tcr, auc=0.5, seed=0, size="cpu"):
+    metrics = {
+        "tcr": tcr,
+        "auc": auc,
+        "eer": 0.25,
+        "ap": 0.75,
+        "roc": {"fpr": [0.0, 1.0], "tpr": [0.0, 1.0], "thresholds": [1.0, 0.0]},
+    }
+    if kind == "all":
+        metrics["per_method"] = {m: {"tcr": tcr, "auc": auc} for m in METHODS}
+    return RunResult(
+        protocol=f"ffpp-lq-{kind}",
+        protocol_version=1,
+        protocol_kind=kind,
+        run=run,
+        train_methods=list(train),
+        test_methods=list(test),
+        detector=detector,
+        detector_plugin="dfbench_test",
+        size=size,
+        parameters=1000,
+        dataset=DatasetInfo(kind="synthetic", compression="c40", root="", seed=0),
+        seed=seed,
+        dfbench_version="0.1.0",
+        git_revision="0" * 40,
+        metrics=metrics,
+        videos=[VideoScore(key="original/000", method="original", label=0, score=0.25)],
+    )
+
+
+def _protocol_records(detector, tcrs_single, tcrs_cross, tcr_all, auc_all, seed=0):
+    """One detector's full set: all, single x4, cross x4."""
+    out = [_record(detector, "all", "all", METHODS, METHODS, tcr_all, auc_all, seed=seed)]
+    for m, t in zip(METHODS, tcrs_single, strict=True):
+        out.append(_record(detector, "single", f"single-{m}", [m], [m], t, seed=seed))
+    for m, t in zip(METHODS, tcrs_cross, strict=True):
+        rest = [x for x in METHODS if x != m]
+        out.append(_record(detector, "cross", f"cross-{m}", rest, [m], t, seed=seed))
+    return out
+
+
+@pytest.fixture
+def records():
+    """resnext3d_nl with one seed, i3d with two seeds, and a third-party detector (all only)."""
+    out = _protocol_records(
+        "resnext3d_nl", [0.9375, 0.875, 0.8125, 0.75], [0.625, 0.5625, 0.6875, 0.5], 0.9375, 0.96875
+    )
+    out += _protocol_records("i3d", [0.875, 0.75, 0.75, 0.625], [0.5, 0.5, 0.625, 0.5], 0.8, 0.9, seed=0)
+    out += _protocol_records(
+        "i3d", [0.9375, 0.8125, 0.75, 0.6875], [0.5625, 0.5, 0.625, 0.5], 0.9, 0.92, seed=1
+    )
+    out.append(_record("acme_detector", "all", "all", METHODS, METHODS, 0.5, 0.5))
+    return out
+
+
+def _table(markdown: str, title: str) -> list[dict[str, str]]:
+    """The rows of the first table after the heading ``title``, as dicts keyed by column."""
+    lines = markdown.splitlines()
+    i = lines.index(title)
+    while not lines[i].startswith("|"):
+        i += 1
+    table = []
+    while i < len(lines) and lines[i].startswith("|"):
+        table.append([c.strip() for c in lines[i].strip("|").split("|")])
+        i += 1
+    header, _, *body = table
+    return [dict(zip(header, row, strict=True)) for row in body]
+
+
+def _rows(markdown, title, detector, source_prefix):
+    return [
+        r
+        for r in _table(markdown, title)
+        if r["Detector"].split(" ")[0] == detector and r["Source"].startswith(source_prefix)
+    ]
+
+
+def test_render_matches_golden(records, request):
+    text = leaderboard.render(records, results_dir="leaderboard/results")
+    golden = GOLDEN / "leaderboard.md"
+    if request.config.getoption("--regen-golden"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+        pytest.skip("golden file rewritten")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_reference_rows_carry_the_papers_numbers():
+    text = leaderboard.render([])
+    (row,) = _rows(text, "## Protocol `all`", "resnext3d_nl", "paper")
+    assert (row["TCR (%)"], row["AUC"]) == ("88.28", "0.910")
+    (row,) = _rows(text, "## Protocol `cross`", "resnext3d_nl", "paper")
+    assert row["NT"] == "63.20"
+    (row,) = _rows(text, "## Protocol `all`", "mesonet", "paper")
+    assert row["Detector"] == "mesonet (variant not stated)"
+
+
+def test_every_reported_number_is_in_its_cell():
+    """Read the shipped CSV independently of dfbench.reference and find each value in the page."""
+    text = leaderboard.render([])
+    csv_text = resources.files("dfbench").joinpath("data/seed_paper/results.csv").read_text(encoding="utf-8")
+    titles = {"all": "## Protocol `all`", "single": "## Protocol `single`", "cross": "## Protocol `cross`"}
+    short = dict(zip(METHODS, ["DF", "F2F", "FS", "NT"], strict=True))
+    checked = 0
+    for r in csv.DictReader(csv_text.splitlines()):
+        if r["protocol"] not in titles:
+            continue
+        (row,) = _rows(text, titles[r["protocol"]], r["detector"], "paper")
+        column = {"tcr": "TCR (%)", "auc": "AUC"}[r["metric"]] if r["protocol"] == "all" else short[r["test"]]
+        assert float(row[column]) == float(r["value"]), (r, row)
+        checked += 1
+    assert checked == 98  # tables 2 (13), 3 (5), 4 (13 x 4), 5 (7 x 4)
+
+
+def test_measured_tcr_renders_in_percent():
+    recs = [_record("resnext3d_nl", "all", "all", METHODS, METHODS, 0.9375, 0.96875)]
+    (row,) = _rows(leaderboard.render(recs), "## Protocol `all`", "resnext3d_nl", "measured")
+    assert row["TCR (%)"] == "93.75"
+    assert row["AUC"] == "0.969"
+    assert row["Source"] == "measured: synthetic c40 (data seed 0), cpu size, seed 0, ffpp-lq-all v1"
+    assert row["Train"] == row["Test"] == "DF, F2F, FS, NT"
+
+
+def test_single_records_combine_into_one_row(records):
+    text = leaderboard.render(records)
+    (row,) = _rows(text, "## Protocol `single`", "resnext3d_nl", "measured")
+    assert [row[c] for c in ("DF", "F2F", "FS", "NT")] == ["93.75", "87.50", "81.25", "75.00"]
+    (row,) = _rows(text, "## Protocol `cross`", "resnext3d_nl", "measured")
+    assert [row[c] for c in ("DF", "F2F", "FS", "NT")] == ["62.50", "56.25", "68.75", "50.00"]
+
+
+def test_seeds_aggregate_to_mean_std_and_n(records):
+    text = leaderboard.render(records)
+    (row,) = _rows(text, "## Protocol `all`", "i3d", "measured")
+    assert row["TCR (%)"] == "85.00 ± 7.07 (n=2)"
+    assert row["AUC"] == "0.910 ± 0.014 (n=2)"
+    assert "seeds 0, 1" in row["Source"]
+    (row,) = _rows(text, "## Protocol `single`", "i3d", "measured")
+    assert row["FS"] == "75.00 ± 0.00 (n=2)"
+
+
+def test_missing_values_show_a_dash():
+    rec = _record("resnext3d_nl", "all", "all", METHODS, METHODS, 0.75)
+    del rec.metrics["auc"]
+    single = [_record("resnext3d_nl", "single", "single-Deepfakes", ["Deepfakes"], ["Deepfakes"], 0.75)]
+    text = leaderboard.render([rec, *single])
+    (row,) = _rows(text, "## Protocol `all`", "resnext3d_nl", "measured")
+    assert row["AUC"] == "–"
+    (row,) = _rows(text, "## Protocol `single`", "resnext3d_nl", "measured")
+    assert [row[c] for c in ("DF", "F2F", "FS", "NT")] == ["75.00", "–", "–", "–"]
+
+
+def test_rendering_is_independent_of_input_order(records):
+    expected = leaderboard.render(records)
+    assert leaderboard.render(list(reversed(records))) == expected
+    shuffled = list(records)
+    random.Random(0).shuffle(shuffled)
+    assert leaderboard.render(shuffled) == expected
+
+
+def test_detectors_in_paper_order_then_unknown_alphabetically(records):
+    extra = [
+        _record("zeta_plugin", "all", "all", METHODS, METHODS, 0.5),
+        _record("alpha_plugin", "all", "all", METHODS, METHODS, 0.5),
+    ]
+    detectors = [
+        r["Detector"].split(" ")[0] for r in _table(leaderboard.render(records + extra), "## Protocol `all`")
+    ]
+    first = list(dict.fromkeys(detectors))
+    assert first == [*reference.detector_order(), "acme_detector", "alpha_plugin", "zeta_plugin"]
+    # within a detector the paper's row comes first
+    rows = _table(leaderboard.render(records), "## Protocol `all`")
+    i3d = [r["Source"] for r in rows if r["Detector"] == "i3d"]
+    assert i3d[0] == "paper (FF++ c40)" and i3d[1].startswith("measured")
+
+
+def test_empty_results_still_render_the_reference_rows():
+    text = leaderboard.render([])
+    assert len(_table(text, "## Protocol `all`")) == 13
+    assert len(_table(text, "## Protocol `single`")) == 13
+    assert len(_table(text, "## Protocol `cross`")) == 7
+    assert reference.CITATION in text
+    assert "Rössler et al." in text
+
+
+def test_reference_can_be_left_out(records):
+    text = leaderboard.render(records, reference=[])
+    assert "paper (FF++ c40)" not in text
+    assert {r["Detector"] for r in _table(text, "## Protocol `all`")} == {
+        "resnext3d_nl",
+        "i3d",
+        "acme_detector",
+    }
+
+
+def test_render_dir_names_the_folder_without_absolute_paths(records, tmp_path, monkeypatch):
+    results = tmp_path / "leaderboard" / "results"
+    for r in records:
+        save(r, results)
+    monkeypatch.chdir(tmp_path)
+    text = leaderboard.render_dir(results)
+    assert text == leaderboard.render(load_all(results), results_dir="leaderboard/results")
+    assert str(tmp_path) not in text
+    assert leaderboard.render_dir("leaderboard/results") == text
+
+
+def test_reference_loads_typed_rows():
+    rows = reference.load()
+    assert len(rows) == 101  # tables 2 (13), 3 (5), 4 (52), 5 (28), 6 (3)
+    (nl,) = [r for r in rows if r.table == "table2" and r.detector == "resnext3d_nl"]
+    assert nl.value == 88.28 and nl.metric == "tcr" and nl.train == tuple(METHODS)
+    (params,) = [r for r in rows if r.table == "table6" and r.detector == "resnet3d"]
+    assert params.value == 85249216 and params.train == ()
+    assert "10.1007/978-3-030-87664-7_10" in reference.CITATION
