@@ -19,7 +19,7 @@ def write_h264(path: Path, frames: np.ndarray, qp: int, fps: int = FPS) -> None:
     Written to a temporary name and renamed, so a video at ``path`` is always whole.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    tmp = path.with_name(f".{path.name}.tmp")  # not *.mp4: never listed as a video
     n, h, w, _ = frames.shape
     with av.open(str(tmp), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps, options={"qp": str(qp), **X264_OPTIONS})

@@ -54,15 +54,18 @@ class Identity:
     lips: np.ndarray
     iris: np.ndarray
     hair: np.ndarray
-    # static layers: face without / with skin texture, the head behind and in front of the face,
-    # the room and the torso (the last two in frame pixels)
-    face_alpha: np.ndarray = None
-    face_smooth: np.ndarray = None
-    texture: np.ndarray = None
-    under: tuple[np.ndarray, np.ndarray] = None
-    front: tuple[np.ndarray, np.ndarray] = None
-    background: np.ndarray = None
-    torso: np.ndarray = None
+    # static layers, drawn by make_identity: the face's coverage, its colour without skin texture,
+    # the texture; the head as a linear function of the face colour (rgb = face * head_gain +
+    # head_base, coverage head_alpha: neck and hair behind, fringe in front); room and torso
+    # (frame pixels)
+    face_alpha: np.ndarray | None = None
+    face_smooth: np.ndarray | None = None
+    texture: np.ndarray | None = None
+    head_gain: np.ndarray | None = None
+    head_base: np.ndarray | None = None
+    head_alpha: np.ndarray | None = None
+    background: np.ndarray | None = None
+    torso: np.ndarray | None = None
 
     def face_outline(self, cv: Canvas, edge: float = 1.0) -> np.ndarray:
         """Coverage of the face (egg-shaped: the jaw narrows towards the chin)."""
@@ -170,9 +173,13 @@ def _draw_hair_and_neck(ident: Identity, r: np.random.Generator, cv: Canvas) -> 
         back = back * (np.abs(X) > ident.face_ax * 0.85) * (Y > -0.5)
         hairline = hairline - 2.0
     under_rgb, under_a = over(zeros[..., None] + neck_rgb, neck_a, hair_rgb, np.clip(back, 0, 1))
-    front_a = cap * np.clip((hairline - Y) * cv.res / 1.5 + 0.5, 0, 1)
-    ident.under = (under_rgb.astype(np.float32), under_a.astype(np.float32))
-    ident.front = (hair_rgb, front_a.astype(np.float32))
+    front_a = (cap * np.clip((hairline - Y) * cv.res / 1.5 + 0.5, 0, 1)).astype(np.float32)
+    # The face's coverage never changes (fakes keep the target's outline), so the composite
+    # under -> face -> fringe is linear in the face colour: precompute its gain and offset.
+    black, _ = over(*over(under_rgb, under_a, zeros[..., None], ident.face_alpha), hair_rgb, front_a)
+    white, ident.head_alpha = over(*over(under_rgb, under_a, zeros[..., None] + 1, ident.face_alpha),
+                                   hair_rgb, front_a)
+    ident.head_gain, ident.head_base = (white - black).astype(np.float32), black.astype(np.float32)
 
 
 def _background(r: np.random.Generator, W: int, H: int) -> np.ndarray:

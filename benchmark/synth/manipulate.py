@@ -1,14 +1,13 @@
 """The four FF++ manipulations, re-created on the head canvas with the traces each leaves in FF++.
 
 Each method takes the target T's real face layers (the video being faked), T and the source S
-with their motions, and returns T's fake face layer for every frame; the rest of the frame is
-T's real video. The traces follow the real
-methods: FaceSwap pastes S's face with a hard, wobbling seam and unmatched skin tone; Deepfakes
-blends a smooth, low-detail S face with a soft, flickering boundary; Face2Face keeps T but drives
-it with S's expressions and re-renders the inner face with a jitter; NeuralTextures re-renders
-only the mouth, from S's speech, blurrier and tinted, with flicker. ``strength`` scales every
-trace (1.0 is the default difficulty; 0 leaves only the identity or expression change).
-"""
+with their motions, and returns the fake face layer for every frame; the rest of the frame is
+T's real video. The traces follow the real methods: FaceSwap pastes S's face with a hard,
+wobbling seam and unmatched skin tone; Deepfakes blends a smooth, low-detail S face with a
+soft, flickering boundary; Face2Face keeps T but drives it with S's expressions and re-renders
+the inner face with a jitter; NeuralTextures re-renders only the mouth, from S's speech,
+blurrier and tinted, with flicker. ``strength`` scales every trace: 1.0 is the default
+difficulty, 0 leaves the bare identity or expression change."""
 
 from __future__ import annotations
 
@@ -62,15 +61,14 @@ def inner_face(T: Identity, S: Identity, cv: Canvas, grow: float, edge: float) -
     return Seam(cv, 0.0, (top + bottom) / 2, ax * grow, (bottom - top) / 2 * grow, edge)
 
 
-def _mix(base: Face, donor_rgb: np.ndarray, mask: np.ndarray) -> Face:
-    """``donor_rgb`` blended into the base face under ``mask``; the outline stays the target's."""
-    rgb, a = base
-    return rgb + (donor_rgb - rgb) * mask[..., None], a
+def _mix(base: Face, donor: np.ndarray, mask: np.ndarray) -> Face:
+    """``donor`` blended into the base face under ``mask``; the outline stays the target's."""
+    return base + (donor - base) * mask[..., None]
 
 
 def _jitter(rgb: np.ndarray, cv: Canvas, rng: np.random.Generator, shift: float, zoom: float,
             blur: float) -> np.ndarray:
-    """A re-rendered face layer: moved by a random sub-pixel ``shift`` and ``zoom`` (one frame's fit error), softened."""
+    """A re-rendered face layer, off by one frame's fit error (random sub-pixel ``shift``, ``zoom``), softened."""
     h, w = cv.shape
     to_units = cv.to_units()
     cx, cy = -to_units[0, 2] * cv.res, (0.1 - to_units[1, 2]) * cv.res  # canvas pixel of the inner face's centre
@@ -103,9 +101,9 @@ def face_swap(real: list[Face], T: Identity, S: Identity, mt: Motion, ms: Motion
     shift = _tone_gap(T, S, rng, strength)
     out = []
     for i in range(len(mt.dx)):
-        rgb, a = render_face(S, cv, mt.eyes[i], mt.mouth[i], mt.gaze[i], texture=max(0.0, 1 - 0.5 * strength))
+        rgb = render_face(S, cv, mt.eyes[i], mt.mouth[i], mt.gaze[i], texture=max(0.0, 1 - 0.5 * strength))
         rgb = _jitter(rgb, cv, rng, 0.5 * strength, 0.008 * strength, blur=0.5 * strength)
-        out.append(_mix(real[i], rgb + shift, seam(seam.wobble(rng, 0.05 * strength)) * a))
+        out.append(_mix(real[i], rgb + shift, seam(seam.wobble(rng, 0.05 * strength)) * S.face_alpha))
     return out
 
 
@@ -115,17 +113,16 @@ def deepfakes(real: list[Face], T: Identity, S: Identity, mt: Motion, ms: Motion
     seam = inner_face(T, S, cv, grow=1.06, edge=3 + 3 * strength)
     toward_t = (T.skin - S.skin) * np.float32(1 - min(0.35 * strength, 1.0))  # colour transfer, in part
     h, w = cv.shape
-    blur = 0.3 + 0.6 * strength
     out = []
     for i in range(len(mt.dx)):
-        base = real[i]
-        rgb, a = render_face(S, cv, mt.eyes[i], mt.mouth[i], mt.gaze[i], texture=max(0.0, 1 - strength))
-        low = cv2.resize(rgb, (w * 3 // 5, h * 3 // 5), interpolation=cv2.INTER_AREA)  # the generator's low resolution
-        rgb = cv2.GaussianBlur(cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR), (0, 0), blur)
-        flicker = 1.0 + 0.035 * strength * rng.standard_normal()
-        alpha = 1.0 - 0.18 * strength * rng.random()
-        out.append(_mix(base, (rgb + toward_t) * np.float32(flicker),
-                        seam(seam.wobble(rng, 0.01 * strength)) * a * np.float32(alpha)))
+        rgb = render_face(S, cv, mt.eyes[i], mt.mouth[i], mt.gaze[i], texture=max(0.0, 1 - strength))
+        if strength > 0:  # the decoder's low resolution, then its smoothness
+            low = cv2.resize(rgb, (w * 3 // 5, h * 3 // 5), interpolation=cv2.INTER_AREA)
+            rgb = cv2.GaussianBlur(cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR), (0, 0), 0.9 * strength)
+        flicker = np.float32(1.0 + 0.035 * strength * rng.standard_normal())
+        alpha = np.float32(1.0 - 0.18 * strength * rng.random())
+        mask = seam(seam.wobble(rng, 0.01 * strength)) * S.face_alpha * alpha
+        out.append(_mix(real[i], (rgb + toward_t) * flicker, mask))
     return out
 
 
@@ -135,11 +132,11 @@ def face2face(real: list[Face], T: Identity, S: Identity, mt: Motion, ms: Motion
     seam = inner_face(T, T, cv, grow=1.0, edge=2.5)
     tint = np.float32(1.0) + np.float32(0.025 * strength) * rng.choice([-1.0, 1.0], 3).astype(np.float32)
     out = []
+    mask = seam()  # covers eyes and mouth whatever their state: outside it, T's face is T's real one
     for i in range(len(mt.dx)):
-        base = render_face(T, cv, ms.eyes[i], ms.mouth[i], ms.gaze[i])
-        rgb, _ = render_face(T, cv, ms.eyes[i], ms.mouth[i], ms.gaze[i], texture=max(0.0, 1 - 0.5 * strength))
+        rgb = render_face(T, cv, ms.eyes[i], ms.mouth[i], ms.gaze[i], texture=max(0.0, 1 - 0.5 * strength))
         rgb = _jitter(rgb, cv, rng, 0.6 * strength, 0.012 * strength, blur=0.5 * strength)
-        out.append(_mix(base, rgb * tint, seam()))
+        out.append(_mix(real[i], rgb * tint, mask))
     return out
 
 
@@ -152,13 +149,12 @@ def neural_textures(real: list[Face], T: Identity, S: Identity, mt: Motion, ms: 
     tint = np.float32(strength) * np.array([9.0, -4.0, -5.0], np.float32)
     out = []
     for i in range(len(mt.dx)):
-        base = real[i]
-        rgb, _ = render_face(T, cv, mt.eyes[i], ms.mouth[i], mt.gaze[i], texture=max(0.0, 1 - 0.7 * strength))
+        rgb = render_face(T, cv, mt.eyes[i], ms.mouth[i], mt.gaze[i], texture=max(0.0, 1 - 0.7 * strength))
         if strength > 0:
             rgb = cv2.GaussianBlur(rgb, (0, 0), 0.9 * strength)
         flicker = np.float32(1.0 + 0.04 * strength * rng.standard_normal())
         alpha = np.float32(1.0 - 0.15 * strength * rng.random())
-        out.append(_mix(base, (rgb + tint) * flicker, mask * alpha))
+        out.append(_mix(real[i], (rgb + tint) * flicker, mask * alpha))
     return out
 
 

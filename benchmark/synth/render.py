@@ -11,14 +11,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from dfbench.synth.canvas import Canvas, canvas_for, ellipse, over, paint
+from dfbench.synth.canvas import Canvas, canvas_for, ellipse, paint
 from dfbench.synth.identity import Identity, rng_for
 from dfbench.synth.motion import Motion
 
 NOISE_STREAM = 3
 SENSOR_NOISE = 1.5  # grey levels of per-frame camera noise
 
-Face = tuple[np.ndarray, np.ndarray]  # (rgb, alpha) on the head canvas
+Face = np.ndarray  # the face's colour on the head canvas; its coverage is the identity's face_alpha
 
 
 def render_face(ident: Identity, cv: Canvas, eyes: float, mouth: float, gaze: float = 0.0,
@@ -27,15 +27,15 @@ def render_face(ident: Identity, cv: Canvas, eyes: float, mouth: float, gaze: fl
     rgb = ident.face_smooth + texture * ident.texture if texture else ident.face_smooth.copy()
     for s in (-1, 1):
         ex, ey = s * ident.eye_x, ident.eye_y
-        sl, w = cv.window(ex - ident.eye_w * 1.2, ey - ident.eye_h - 0.06, ex + ident.eye_w * 1.2, ey + ident.eye_h + 0.04)
+        ew, eh = ident.eye_w * 1.2, ident.eye_h
+        sl, w = cv.window(ex - ew, ey - eh - 0.06, ex + ew, ey + eh + 0.04)
         h = ident.eye_h * eyes
         patch = rgb[sl]
         white = ellipse(w, ex, ey, ident.eye_w, max(h, 1e-3), 0.8)
         patch = paint(patch, (232, 228, 222), white)
-        ix = ex + gaze * ident.eye_w * 0.35
-        patch = paint(patch, ident.iris, white * ellipse(w, ix, ey, ident.iris_r, ident.iris_r, 0.8))
-        pupil = ident.iris_r * 0.45
-        patch = paint(patch, (12, 10, 10), white * ellipse(w, ix, ey, pupil, pupil, 0.8))
+        r = np.hypot(w.X - (ex + gaze * ident.eye_w * 0.35), w.Y - ey) * np.float32(w.res / 0.8)
+        for colour, radius in ((ident.iris, ident.iris_r), ((12, 10, 10), ident.iris_r * 0.45)):  # iris, pupil
+            patch = paint(patch, colour, white * np.clip(0.5 + radius * w.res / 0.8 - r, 0, 1))
         lash = np.clip(ellipse(w, ex, ey - 0.004, ident.eye_w * 1.06, h + 0.02, 0.8) - white, 0, 1)
         rgb[sl] = paint(patch, ident.hair * 0.3 + 10, lash * (w.Y < ey + 0.3 * h + 0.01))
     my, mw = ident.mouth_y, ident.mouth_w
@@ -46,14 +46,7 @@ def render_face(ident: Identity, cv: Canvas, eyes: float, mouth: float, gaze: fl
     inner = ellipse(w, 0, my, mw * 0.78, max(open_h * 0.9, 0.004), 0.8)
     patch = paint(patch, (45, 14, 20), inner)
     rgb[sl] = paint(patch, (225, 220, 205), inner * (w.Y < my - open_h * 0.35))  # upper teeth
-    return rgb, ident.face_alpha
-
-
-def head(ident: Identity, face: Face) -> np.ndarray:
-    """The whole head (neck, hair, face, fringe) as an RGBA canvas."""
-    rgb, a = over(*ident.under, *face)
-    rgb, a = over(rgb, a, *ident.front)
-    return np.dstack([rgb, a])
+    return rgb
 
 
 def pose(ident: Identity, motion: Motion, cv: Canvas) -> np.ndarray:
@@ -87,15 +80,25 @@ def boxes(ident: Identity, motion: Motion, frame_size: tuple[int, int]) -> list[
 
 @dataclass(eq=False)
 class Scene:
-    """What a target's real and fake videos share: the lit room and torso, head pose, light, camera noise."""
+    """What a target's real and fake videos share: all but the face colour, per frame.
 
-    backdrop: np.ndarray  # (frames, H, W, 3) float32, light applied
-    pose: np.ndarray  # (frames, 2, 3)
-    gain: np.ndarray  # (frames, 3) float32
-    noise: np.ndarray  # (frames, H, W, 1) float32, grey
+    The head's coverage and pose never differ between a target's videos, so where it lands in
+    each frame (``roi``, ``warp``, ``alpha``) is computed once.
+    """
+
+    backdrop: np.ndarray  # (frames, H, W, 3) float32: room and torso, lit
+    noise: np.ndarray  # (frames, H, W, 1) float32: grey camera noise
+    plate: np.ndarray  # (frames, H, W, 3) uint8: backdrop + noise, the video wherever the head is not
+    roi: list[tuple[slice, slice]]  # the head's bounding rectangle in each frame
+    warp: np.ndarray  # (frames, 2, 3): head canvas pixels to roi pixels
+    alpha: list[np.ndarray]  # the head's coverage in each roi
+    gain: np.ndarray  # (frames, 3) float32: the light
+    head_gain: np.ndarray  # the head's colour is face * head_gain + head_base (the identity's)
+    head_base: np.ndarray
 
 
 def scene(seed: int, ident: Identity, motion: Motion, frame_size: tuple[int, int]) -> Scene:
+    """Everything of the target's video but its face, computed once for its real video and its fakes."""
     W, H = frame_size
     n = len(motion.dx)
     gain = motion.gain.astype(np.float32)
@@ -106,25 +109,33 @@ def scene(seed: int, ident: Identity, motion: Motion, frame_size: tuple[int, int
         backdrop[i] = paint(ident.background, torso[..., :3], torso[..., 3]) * gain[i]
     noise = rng_for(seed, NOISE_STREAM, int(ident.vid)).standard_normal((n, H, W, 1), dtype=np.float32)
     noise *= np.float32(SENSOR_NOISE)
-    return Scene(backdrop, pose(ident, motion, canvas_for(H)), gain, noise)
 
-
-def frames(sc: Scene, heads: list[np.ndarray]) -> np.ndarray:
-    """The video: each RGBA head lit, warped by its pose onto the backdrop, with camera noise."""
-    n, H, W, _ = sc.backdrop.shape
-    hh, hw = heads[0].shape[:2]
+    poses = pose(ident, motion, canvas_for(H))
+    hh, hw = ident.head_alpha.shape
     corners = np.array([[0, 0, 1], [hw, 0, 1], [0, hh, 1], [hw, hh, 1]], np.float64).T
-    out = np.empty((n, H, W, 3), np.uint8)
+    rois, warps, alphas = [], np.empty_like(poses), []
     for i in range(n):
-        # warp into the head's bounding rectangle only: most of the frame is backdrop
-        xy = sc.pose[i] @ corners
+        xy = poses[i] @ corners
         x0, y0 = max(int(xy[0].min()) - 1, 0), max(int(xy[1].min()) - 1, 0)
         x1, y1 = min(int(np.ceil(xy[0].max())) + 2, W), min(int(np.ceil(xy[1].max())) + 2, H)
-        m = sc.pose[i] - np.array([[0, 0, x0], [0, 0, y0]])
-        lit = heads[i] * np.append(sc.gain[i], np.float32(1))
-        h = cv2.warpAffine(lit, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        r, g, b, a = cv2.split(h)
-        img = sc.backdrop[i].copy()
-        img[y0:y1, x0:x1] = cv2.blendLinear(cv2.merge([r, g, b]), img[y0:y1, x0:x1], a, 1.0 - a)
-        out[i] = np.clip(img + sc.noise[i] + 0.5, 0, 255).astype(np.uint8)
+        rois.append((slice(y0, y1), slice(x0, x1)))
+        warps[i] = poses[i] - np.array([[0, 0, x0], [0, 0, y0]])
+        alphas.append(cv2.warpAffine(ident.head_alpha, warps[i], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR))
+    return Scene(backdrop, noise, _to_uint8(backdrop + noise), rois, warps, alphas, gain,
+                 ident.head_gain, ident.head_base)
+
+
+def frames(sc: Scene, faces: list[Face]) -> np.ndarray:
+    """The video: each face completed to the head, lit, posed onto the backdrop, with camera noise."""
+    out = sc.plate.copy()
+    for i, face in enumerate(faces):
+        roi, a = sc.roi[i], sc.alpha[i]
+        lit = (face * sc.head_gain + sc.head_base) * sc.gain[i]
+        rgb = cv2.warpAffine(lit, sc.warp[i], a.shape[::-1], flags=cv2.INTER_LINEAR)
+        img = cv2.blendLinear(rgb, sc.backdrop[i][roi], a, 1.0 - a)
+        out[i][roi] = _to_uint8(img + sc.noise[i][roi])
     return out
+
+
+def _to_uint8(img: np.ndarray) -> np.ndarray:
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8)

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from dfbench.errors import DfbenchError
-from dfbench.layout import METHODS, QP, REAL, SYNTHETIC_MANIFEST, boxes_path, video_path
+from dfbench.layout import METHODS, QP, REAL, SYNTHETIC_MANIFEST, boxes_path, method_dir, video_path
 from dfbench.synth.canvas import canvas_for
 from dfbench.synth.encode import FPS, write_h264
 from dfbench.synth.identity import make_identity, rng_for
 from dfbench.synth.manipulate import FAKE_STREAM, MANIPULATIONS, STRENGTH
 from dfbench.synth.motion import make_motion
-from dfbench.synth.render import boxes, frames, head, render_face, scene
+from dfbench.synth.render import boxes, frames, render_face, scene
 
 GENERATOR = "dfbench.synth"
 VERSION = 1  # bump whenever the same arguments would give different pixels
@@ -73,7 +73,7 @@ def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple
         (out / "splits" / f"{name}.json").write_text(json.dumps(ps) + "\n")
     for m in (REAL, *METHODS):
         for sub in ("videos", "boxes"):
-            (video_path(out, m, compression, "x").parent.parent / sub).mkdir(parents=True, exist_ok=True)
+            (method_dir(out, m, compression) / sub).mkdir(parents=True, exist_ok=True)
 
     jobs = [Job(str(out), seed, t, s, compression, num_frames, tuple(frame_size), float(strength))
             for ps in split_pairs.values() for a, b in ps for t, s in ((a, b), (b, a))]
@@ -89,10 +89,14 @@ def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple
     else:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent (torch, decord)
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_single_threaded) as pool:
-            for fut in as_completed([pool.submit(make_target, job) for job in jobs]):
-                done += fut.result()
-                if progress:
-                    progress(done, total)
+            try:
+                for fut in as_completed([pool.submit(make_target, job) for job in jobs]):
+                    done += fut.result()
+                    if progress:
+                        progress(done, total)
+            except BaseException:  # a failed job or ^C: stop, leaving the set without its manifest
+                pool.shutdown(cancel_futures=True)
+                raise
 
     tmp = out / f".{SYNTHETIC_MANIFEST}.tmp"
     tmp.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -123,7 +127,7 @@ def make_target(job: Job) -> int:
 
     def write(method: str, name: str, faces) -> None:
         path = video_path(out, method, job.compression, name)
-        write_h264(path, frames(sc, [head(T, f) for f in faces]), qp)
+        write_h264(path, frames(sc, faces), qp)
         boxes_path(path).write_text(box_json + "\n")
 
     real = [render_face(T, cv, mt.eyes[i], mt.mouth[i], mt.gaze[i]) for i in range(job.num_frames)]

@@ -1,0 +1,35 @@
+"""The committed leaderboard is exactly what `dfbench leaderboard` renders from the committed results."""
+
+import json
+import os
+from pathlib import Path
+
+from sklearn.metrics import accuracy_score, roc_auc_score
+
+from dfbench.leaderboard import render_dir
+from dfbench.results import load_all
+
+ROOT = Path(__file__).resolve().parent.parent
+BOARD = ROOT / "leaderboard" / "README.md"
+RESULTS = ROOT / "leaderboard" / "results"
+
+
+def test_committed_leaderboard_is_not_stale(monkeypatch):
+    monkeypatch.chdir(ROOT)  # the header names the results folder relative to the repository
+    expected = render_dir(Path("leaderboard/results"))
+    assert BOARD.read_text() == expected, "leaderboard/README.md is stale: run `make leaderboard` and commit it"
+
+
+def test_committed_results_metrics_recompute_from_their_scores():
+    records = load_all(RESULTS)
+    assert records, "leaderboard/results holds no records: run `make demo`"
+    for r in records:
+        labels = [v.label for v in r.videos]
+        scores = [v.score for v in r.videos]
+        assert r.metrics["tcr"] == accuracy_score(labels, [s >= 0.5 for s in scores]), r.file_name
+        assert abs(r.metrics["auc"] - roc_auc_score(labels, scores)) < 1e-12, r.file_name
+        assert r.dataset.kind in ("synthetic", "ffpp") and r.size in ("cpu", "paper")
+        # every record names its data and model size, and its file name says so too
+        assert f"__{r.size}__{r.dataset.kind}-{r.dataset.compression}__" in r.file_name
+    assert not [p for p in os.listdir(RESULTS) if p.startswith(".")], "a half-written record was committed"
+    json.loads((RESULTS / records[0].file_name).read_text())
