@@ -77,6 +77,16 @@ def test_cpu_forward_gives_one_logit_per_clip(name):
     torch.testing.assert_close(logits, via_recognizer)
 
 
+@pytest.mark.parametrize("name", sorted(META))
+def test_paper_feature_map_follows_table_1(name):
+    # 16x112x112 -> 2048 x 1x4x4 after the last stage (Hara et al.'s strides in time and space).
+    m = model(name, "paper")
+    with torch.no_grad():
+        features = m.backbone(torch.randn(1, 3, 16, 112, 112))
+        assert features.shape == (1, 2048, 1, 4, 4)
+        assert m.cls_head(features).shape == (1, 1)
+
+
 def test_class_weighted_bce_is_a_weighted_mean():
     from dfbench_mmaction.models import ClassWeightedBCELoss
 

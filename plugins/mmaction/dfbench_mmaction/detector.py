@@ -46,7 +46,6 @@ from dfbench_mmaction.metrics import sample_record, video_scores  # noqa: E402
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 REPORT = "dfbench_fit.json"
-METRIC = "video/auc"
 
 
 def config_path(name: str, size: str) -> Path:

@@ -2,7 +2,8 @@
 # 3x3x3 bottlenecks, temporal strides, one-neuron head), one bottleneck per stage and 8 stem
 # channels instead of 64. The stem strides time in its convolution instead of its pool (same
 # 8x28x28 map after the stem, same parameters): the 7x7x7 stem's weight gradient at full frame
-# rate is most of a training step on a CPU.
+# rate is most of a training step on a CPU. Measured on 2 cores, one step of 8 clips takes about
+# 0.2 s this way and about 0.45 s with the paper's stem strides (both channels-last).
 _base_ = 'resnet3d_paper.py'
 
 model = dict(

@@ -28,6 +28,7 @@ train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),  # a list of inputs and ActionDataSamples
     dataset=dict(
         type=dataset_type,
         ann_file='',
@@ -43,6 +44,7 @@ val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type=dataset_type,
         ann_file='',

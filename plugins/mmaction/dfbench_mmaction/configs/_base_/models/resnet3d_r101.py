@@ -2,6 +2,7 @@
 # stride (1, 2, 2), a stride-2 max pool, 3x3x3 convolutions in every bottleneck, and temporal
 # as well as spatial stride 2 at stages 2-4 (16x112x112 -> 8x28x28 -> 4x14x14 -> 2x7x7 -> 1x4x4).
 # The backbone has 85,245,120 parameters, the paper's Table 6 count less its final layer.
+# (MMAction2's stem max pool is 1x3x3 where Hara's is 3x3x3: no parameters, same output size.)
 # One output neuron replaces the classifier (a sigmoid turns it into the fake probability).
 model = dict(
     type='Recognizer3D',
