@@ -16,6 +16,7 @@ InputKind = Literal["clip", "frame"]
 SIZES = ("paper", "cpu")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+UNKNOWN_LABEL = -1  # what ``Detector.score`` sees in place of a test video's label
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class VideoRef:
     """
 
     key: str  # "<method>/<name>", e.g. "original/071" or "Deepfakes/071_054"
-    label: int  # 1 = fake, 0 = real
+    label: int  # 1 = fake, 0 = real (UNKNOWN_LABEL when scoring)
     method: str  # "original" or a manipulation method
     crops: Path
     num_frames: int
@@ -109,7 +110,10 @@ class Detector(Protocol):
         ...
 
     def score(self, videos: Sequence[VideoRef], config: FitConfig) -> list[float]:
-        """Score each video as the mean of its trunk scores (trunks of ``config.trunk_len`` frames)."""
+        """Score each video as the mean of its trunk scores (trunks of ``config.trunk_len`` frames).
+
+        The videos' labels are ``UNKNOWN_LABEL``: a detector never sees test labels.
+        """
         ...
 
 

@@ -36,7 +36,7 @@ def videos(tmp_path_factory) -> dict[str, list[VideoRef]]:
 
 
 def fit_config(work_dir: Path, epochs=1, **extra) -> FitConfig:
-    return FitConfig(work_dir=work_dir, seed=7, size="cpu", clip_len=16, crop_size=112,
+    return FitConfig(work_dir=work_dir, seed=7, size="cpu", clip_len=16, crop_size=64,
                      class_weights=(1.5, 1.0), trunk_len=TRUNK, epochs=epochs,
                      extra=dict(log_level="WARNING", batch_size=4, **extra))
 
@@ -67,7 +67,10 @@ def test_fit_report(first):
     assert json.loads((best.parent / "dfbench_fit.json").read_text()) == report
     assert report["train_seconds"] > 0
     assert [h["epoch"] for h in report["val_history"]] == [1]
-    assert report["parameters"] == 233_625
+    from dfbench_mmaction.plugin import DETECTORS
+
+    [meta] = [m for m in DETECTORS if m.name == "resnet3d"]
+    assert report["parameters"] == meta.sizes["cpu"].parameters
 
 
 def test_scores_are_probabilities(first, videos):

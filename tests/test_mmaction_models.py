@@ -68,11 +68,12 @@ def test_cpu_resnext3d_keeps_grouped_convs_and_non_local():
 @pytest.mark.parametrize("name", sorted(META))
 def test_cpu_forward_gives_one_logit_per_clip(name):
     m = model(name, "cpu")
-    x = torch.randn(1, 3, 16, 112, 112)
+    size = META[name].sizes["cpu"].crop_size
+    x = torch.randn(1, 3, 16, size, size)
     with torch.no_grad():
         logits = m.cls_head(m.backbone(x))
         via_recognizer = m(x[:, None], mode="tensor", stage="head")  # Recognizer3D: (N, views, C, T, H, W)
-        trunk = m.cls_head(m.backbone(torch.randn(1, 3, 40, 112, 112)))  # any length: a test trunk
+        trunk = m.cls_head(m.backbone(torch.randn(1, 3, 40, size, size)))  # any length: a test trunk
     assert logits.shape == via_recognizer.shape == trunk.shape == (1, 1)
     torch.testing.assert_close(logits, via_recognizer)
 

@@ -89,7 +89,7 @@ def test_manifest_values_and_progress(small):
     assert manifest == {
         "generator": "dfbench.synth", "version": 1, "seed": 0, "compression": "c40", "qp": 40,
         "pairs": [2, 1, 1], "num_frames": 12, "frame_size": [192, 144], "fps": 25,
-        "methods": ["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures"], "strength": 1.0, "videos": 40,
+        "methods": ["Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures"], "strength": 2.0, "videos": 40,
     }
     assert calls[0] == (0, 40) and calls[-1] == (40, 40)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)

@@ -21,7 +21,7 @@ from dfbench.synth.identity import Identity
 from dfbench.synth.motion import Motion
 from dfbench.synth.render import Face, render_face
 
-STRENGTH = 1.0
+STRENGTH = 2.0
 FAKE_STREAM = 4
 MIN_TONE_GAP = 20.0  # grey levels: FaceSwap's skin mismatch is never smaller than this (times strength)
 

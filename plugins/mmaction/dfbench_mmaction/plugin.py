@@ -33,10 +33,10 @@ DETECTORS: tuple[DetectorMeta, ...] = (
         citation=HARA_2018,
         sizes={
             "paper": SizeSpec(clip_len=16, crop_size=112, parameters=85_247_169),
-            "cpu": SizeSpec(clip_len=16, crop_size=112, parameters=233_625),
+            "cpu": SizeSpec(clip_len=16, crop_size=64, parameters=903_281),
         },
         description="3D ResNet-101 (3x3x3 bottlenecks, 7x7x7 stem) with one output neuron, on "
-        "MMAction2; cpu: one bottleneck per stage, 8 stem channels.",
+        "MMAction2; cpu: one bottleneck per stage, 16 stem channels, 3x7x7 stem, 64x64 crops.",
     ),
     DetectorMeta(
         name="resnext3d_nl",
@@ -46,11 +46,11 @@ DETECTORS: tuple[DetectorMeta, ...] = (
         citation=f"{HARA_2018}; {WANG_2018}",
         sizes={
             "paper": SizeSpec(clip_len=16, crop_size=112, parameters=55_919_041),
-            "cpu": SizeSpec(clip_len=16, crop_size=112, parameters=325_209),
+            "cpu": SizeSpec(clip_len=16, crop_size=64, parameters=1_266_865),
         },
         description="3D ResNeXt-101 32x4d with an embedded-Gaussian non-local block after the last "
-        "stage and one output neuron, on MMAction2; cpu: one block per stage, 8 stem channels, "
-        "8 groups.",
+        "stage and one output neuron, on MMAction2; cpu: one block per stage, 16 stem channels, "
+        "8 groups, 64x64 crops.",
     ),
 )
 

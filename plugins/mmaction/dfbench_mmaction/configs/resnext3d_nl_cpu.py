@@ -1,22 +1,16 @@
-# The paper's 3D ResNeXt with non-local at CPU size: the same code path and input as
-# resnext3d_nl_paper.py, one block per stage, 8 stem channels, and 8 groups of inner width twice
-# the block's planes (the 32x4d ratio), with the non-local block after the last stage.
-# The stem strides time in its convolution instead of its pool, as in resnet3d_cpu.py.
-_base_ = 'resnext3d_nl_paper.py'
+# The paper's 3D ResNeXt with non-local at CPU size: resnet3d_cpu.py (stem, schedule, input) with
+# the ResNeXt bottleneck, 8 groups of inner width twice the block's planes (the 32x4d ratio), and
+# the embedded-Gaussian non-local block after the last stage, configured as resnext3d_nl_paper.py.
+_base_ = 'resnet3d_cpu.py'
 
 model = dict(
     backbone=dict(
-        depth=50,
-        stage_blocks=(1, 1, 1, 1),
-        base_channels=8,
-        conv1_stride_t=2,
-        pool1_stride_t=1,
+        type='ResNeXt3d',
         groups=8,
         base_width=16,
-        non_local=((0, ), (0, ), (0, ), (1, ))),
-    cls_head=dict(in_channels=256))
-
-train_cfg = dict(max_epochs=3)
-train_dataloader = dict(num_workers=0, persistent_workers=False)
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-custom_hooks = [dict(type='ChannelsLast3dHook')]  # faster 3D convolutions on CPU (oneDNN)
+        non_local=((0, ), (0, ), (0, ), (1, )),
+        non_local_cfg=dict(
+            mode='embedded_gaussian',  # the paper's eq. 3
+            use_scale=False,
+            sub_sample=True,
+            norm_cfg=dict(type='BN3d', requires_grad=True))))
