@@ -7,20 +7,22 @@ DFBENCH := $(VENV)/bin/dfbench
 # (.ci/constraints.txt), so no later package can replace it. See shared DEPENDENCIES notes in docs/install.md.
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install demo test lint leaderboard bench clean
+.PHONY: install demo test lint leaderboard publish bench clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml plugins/mmaction/pyproject.toml .ci/constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -c .ci/constraints.txt -e '.[test]' -e plugins/mmaction
+	$(PIP) install -q -c .ci/constraints.txt -e '.[test,face-alignment]' -e plugins/mmaction
 	$(PIP) check
 	touch $@
 
+# Trains for real every time in a fresh checkout: results/ is not committed (a re-run skips
+# finished runs). `make publish` copies them into the committed leaderboard.
 demo: install
-	$(DFBENCH) run --detector resnext3d_nl --protocol cross --output leaderboard/results
-	$(DFBENCH) leaderboard --results leaderboard/results --out leaderboard/README.md
+	$(DFBENCH) run --detector resnext3d_nl --protocol cross --output results
+	$(DFBENCH) leaderboard --results results --out results/leaderboard.md
 
 test: install
 	$(PY) -m pytest
@@ -30,6 +32,10 @@ lint: install
 
 leaderboard: install
 	$(DFBENCH) leaderboard --results leaderboard/results --out leaderboard/README.md
+
+publish: install
+	cp results/*.json leaderboard/results/
+	$(MAKE) leaderboard
 
 bench: install
 	$(PY) benchmarks/clip_loader.py

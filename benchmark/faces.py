@@ -99,7 +99,6 @@ class FaceAlignmentLandmarks:
                 f"face-alignment weights missing: put {', '.join(missing)} in {hub_checkpoints()} "
                 "(face-alignment's download URLs; no network here), or use --face-finder opencv"
             )
-        import face_alignment
         import torch
 
         for f in FAN_WEIGHTS:  # untrusted files: refuse anything but plain tensors before the library loads them
@@ -108,6 +107,11 @@ class FaceAlignmentLandmarks:
             except Exception as e:
                 raise DfbenchError(f"{hub_checkpoints() / f}: not a plain weights file ({type(e).__name__}); "
                                    "delete it and fetch face-alignment's original file") from None
+        try:
+            import face_alignment
+        except ImportError:
+            raise DfbenchError("face-alignment is not installed: pip install 'dfbench[face-alignment]', "
+                               "or use --face-finder opencv") from None
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         # compile=True costs over a minute at start on a CPU and buys nothing for a few frames.
         self.fa = face_alignment.FaceAlignment(

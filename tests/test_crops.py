@@ -60,3 +60,35 @@ def test_cache_builds_once_and_rebuilds_when_video_changes(tiny_synth, tmp_path)
     assert meta["finder"] == "dataset" and meta["scale"] == 1.3 and len(meta["boxes"]) == 12
     video.touch()  # a changed source file invalidates its entry
     assert cache.lookup(video) is None
+
+
+def test_face_alignment_names_missing_weights_and_where(tmp_path, monkeypatch):
+    from dfbench.errors import DfbenchError
+    from dfbench.faces import FaceAlignmentLandmarks
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    with pytest.raises(DfbenchError) as e:
+        FaceAlignmentLandmarks(device="cpu")
+    msg = str(e.value)
+    assert "s3fd-619a316812.pth, 2DFAN4-11f355bf06.pth.tar" in msg
+    assert str(tmp_path / "torch" / "hub" / "checkpoints") in msg and "--face-finder opencv" in msg
+
+
+def test_face_alignment_refuses_weights_that_would_run_code(tmp_path, monkeypatch):
+    import pickle
+
+    from dfbench.errors import DfbenchError
+    from dfbench.faces import FAN_WEIGHTS, FaceAlignmentLandmarks
+
+    class Evil:
+        def __reduce__(self):
+            return (exec, (f"open({str(tmp_path / 'pwned')!r}, 'w').write('x')",))
+
+    hub = tmp_path / "torch" / "hub" / "checkpoints"
+    hub.mkdir(parents=True)
+    for name in FAN_WEIGHTS:
+        (hub / name).write_bytes(pickle.dumps({"w": Evil()}))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    with pytest.raises(DfbenchError, match="not a plain weights file"):
+        FaceAlignmentLandmarks(device="cpu")
+    assert not (tmp_path / "pwned").exists()
