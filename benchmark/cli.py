@@ -59,6 +59,8 @@ def cli():
 @click.option("--launcher", type=click.Choice(["none", "pytorch", "slurm"]), default="none", show_default=True,
               help="MMEngine launcher for distributed training (run under torchrun or srun).")
 @click.option("--splits", type=click.Path(path_type=Path), default=None, help="Folder with train/val/test.json.")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING",
+              show_default=True, help="Training framework's console log; INFO shows MMEngine's full log.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (runs and their videos) without training.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def run(dry_run, as_json, **kw):

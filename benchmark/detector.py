@@ -98,7 +98,7 @@ class FitConfig:
     trunk_len: int  # test/val videos are scored as the mean over trunks of this many frames
     epochs: int | None = None  # None = the detector's own schedule for this size
     launcher: str = "none"  # MMEngine launcher: none | pytorch | slurm
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # framework settings a plugin may honour, e.g. "log_level"
 
 
 @runtime_checkable

@@ -47,6 +47,7 @@ class RunOptions:
     epochs: int | None = None
     launcher: str = "none"
     splits: Path | None = None
+    log_level: str = "WARNING"  # the training framework's console log level; INFO shows MMEngine's full log
 
 
 @dataclass
@@ -200,6 +201,7 @@ def run(opts: RunOptions, progress: Progress = lambda _: None) -> list[RunOutcom
             crop_size=spec_size.crop_size,
             class_weights=class_weights(refs["train"]) if p.protocol.class_weighted_loss else None,
             trunk_len=p.protocol.trunk_len, epochs=opts.epochs, launcher=opts.launcher,
+            extra={"log_level": opts.log_level},
         )
         progress(f"{tag}: training {meta.name} ({p.size}) on {len(refs['train'])} videos, "
                  f"validating on {len(refs['val'])}")

@@ -34,10 +34,9 @@ from pathlib import Path
 import pandas as pd
 
 from dfbench import reference as ref
+from dfbench.layout import METHODS, SHORT  # METHODS is the paper's column order
 from dfbench.results import RunResult, load_all
 
-METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures")  # the paper's column order
-SHORT = {"Deepfakes": "DF", "Face2Face": "F2F", "FaceSwap": "FS", "NeuralTextures": "NT"}
 MISSING = "–"
 PAPER_SOURCE = "paper (FF++ c40)"
 _SIZE_RANK = {"paper": 0, "cpu": 1}

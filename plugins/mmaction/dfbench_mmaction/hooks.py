@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -39,7 +41,8 @@ class ChannelsLast3dHook(Hook):
 
 @HOOKS.register_module()
 class ValHistoryHook(Hook):
-    """Keep each validation's metrics, with its epoch, in the message hub (so resuming keeps them)."""
+    """Keep each validation's metrics, with its epoch, in the message hub (so resuming keeps them),
+    and show one progress line per epoch on stderr (MMEngine's own console log is off by default)."""
 
     priority = "LOW"
 
@@ -49,3 +52,6 @@ class ValHistoryHook(Hook):
         history = list(runner.message_hub.get_info(HISTORY_KEY, []))
         history.append(dict(epoch=runner.epoch, **{k: float(v) for k, v in metrics.items()}))
         runner.message_hub.update_info(HISTORY_KEY, history)
+        if runner.rank == 0:
+            shown = ", ".join(f"val {k.removeprefix('video/')} {float(v):.3f}" for k, v in metrics.items())
+            print(f"  epoch {runner.epoch}/{runner.max_epochs}: {shown}", file=sys.stderr, flush=True)
