@@ -20,6 +20,8 @@ import numpy as np
 
 from dfbench.errors import DfbenchError
 from dfbench.layout import METHODS, QP, REAL, SYNTHETIC_MANIFEST, boxes_path, method_dir, video_path
+from dfbench.results import write_atomic
+from dfbench.splits import SPLITS
 from dfbench.synth.canvas import canvas_for
 from dfbench.synth.encode import FPS, write_h264
 from dfbench.synth.identity import make_identity, rng_for
@@ -30,7 +32,6 @@ from dfbench.synth.render import boxes, frames, render_face, scene
 GENERATOR = "dfbench.synth"
 VERSION = 1  # bump whenever the same arguments would give different pixels
 SPLIT_STREAM = 0
-SPLIT_NAMES = ("train", "val", "test")
 OWNER_MARK = ".dfbench_synthetic"  # says dfbench writes this folder, so an unfinished set may be replaced
 OUR_FOLDERS = ("original_sequences", "manipulated_sequences", "splits")
 
@@ -98,9 +99,7 @@ def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple
                 pool.shutdown(cancel_futures=True)
                 raise
 
-    tmp = out / f".{SYNTHETIC_MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, out / SYNTHETIC_MANIFEST)
+    write_atomic(out / SYNTHETIC_MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
@@ -111,7 +110,7 @@ def make_splits(seed: int, pairs: tuple[int, int, int]) -> dict[str, list[list[s
     ids = [f"{i:0{width}d}" for i in rng_for(seed, SPLIT_STREAM).permutation(n)]
     all_pairs = [[ids[2 * k], ids[2 * k + 1]] for k in range(n // 2)]
     bounds = np.cumsum([0, *pairs])
-    return {name: all_pairs[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLIT_NAMES)}
+    return {name: all_pairs[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLITS)}
 
 
 def make_target(job: Job) -> int:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from dfbench.detector import FitConfig, VideoRef
 from dfbench.errors import DfbenchError
+from dfbench.results import write_atomic
 from dfbench_mmaction import _compat
 
 _compat.install()
@@ -67,12 +67,6 @@ def build_model(cfg: Config) -> torch.nn.Module:
     from mmaction.registry import MODELS
 
     return MODELS.build(copy.deepcopy(cfg.model))
-
-
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(path)
 
 
 class MMActionDetector:
@@ -152,7 +146,7 @@ class MMActionDetector:
             val_history=history,
         )
         if runner.rank == 0:
-            _write_json(work_dir / REPORT, report)
+            write_atomic(work_dir / REPORT, json.dumps(report, indent=2))
         return report
 
     def best_checkpoint(self, work_dir: Path) -> Path:
