@@ -96,3 +96,17 @@ def test_missing_method_folder_is_named(tiny_synth, tmp_path, test_plugin):
     shutil.rmtree(data / "manipulated_sequences/FaceSwap")
     with pytest.raises(DfbenchError, match="FaceSwap/c40/videos: missing; download FaceSwap at c40"):
         engine.dry_run(options(data, tmp_path, protocol="cross"))
+
+
+def test_records_are_written_readable_like_other_files(tmp_path):
+    import os
+
+    from dfbench.results import write_atomic
+
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "r.json", "{}")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
