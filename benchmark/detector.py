@@ -98,6 +98,9 @@ class FitConfig:
     trunk_len: int  # test/val videos are scored as the mean over trunks of this many frames
     epochs: int | None = None  # None = the detector's own schedule for this size
     launcher: str = "none"  # MMEngine launcher: none | pytorch | slurm
+    pretrained: str | None = None  # path or URL of weights to start from; None = the detector's default
+    precision: str = "fp32"  # fp32 | bf16 | fp16: compute precision for training and scoring (AMP)
+    frames_per_video: int | None = None  # frame detectors: training crops sampled per video (protocol)
     extra: dict = field(default_factory=dict)  # framework settings a plugin may honour, e.g. "log_level"
 
 
@@ -115,6 +118,24 @@ class Detector(Protocol):
         The videos' labels are ``UNKNOWN_LABEL``: a detector never sees test labels.
         """
         ...
+
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+@runtime_checkable
+class Profilable(Protocol):
+    """A detector whose inference network ``dfbench profile`` can measure (parameters, FLOPs, speed).
+
+    ``inference_network()`` returns a ``torch.nn.Module`` mapping a float batch of shape
+    ``(N, *input_shape)`` to ``N`` logits, built at the detector's size with random weights;
+    ``input_shape`` is one input without the batch axis: ``(3, T, H, W)`` for a clip detector,
+    ``(3, H, W)`` for a frame detector.
+    """
+
+    input_shape: tuple[int, ...]
+
+    def inference_network(self): ...
 
 
 @dataclass(frozen=True)
