@@ -11,10 +11,10 @@ TORCH := torch==2.14.1 torchvision==0.29.1
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml plugins/mmaction/pyproject.toml .ci/constraints.txt
+$(VENV)/.installed: pyproject.toml plugins/mmaction/pyproject.toml plugins/image/pyproject.toml .ci/constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -c .ci/constraints.txt -e '.[test,face-alignment]' -e plugins/mmaction
+	$(PIP) install -q -c .ci/constraints.txt -e '.[test,face-alignment]' -e plugins/mmaction -e plugins/image
 	$(PIP) check
 	touch $@
 

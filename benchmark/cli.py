@@ -58,6 +58,10 @@ def cli():
 @click.option("--epochs", type=int, default=None, help="Override the detector's schedule.")
 @click.option("--launcher", type=click.Choice(["none", "pytorch", "slurm"]), default="none", show_default=True,
               help="MMEngine launcher for distributed training (run under torchrun or srun).")
+@click.option("--pretrained", default="auto", show_default=True, metavar="auto|none|PATH|URL",
+              help="Starting weights: auto = the detector's Kinetics-400 checkpoint at paper size, none at cpu size.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
+              help="Mixed precision for training and scoring (fp16 needs a GPU).")
 @click.option("--splits", type=click.Path(path_type=Path), default=None, help="Folder with train/val/test.json.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING",
               show_default=True, help="Training framework's console log; INFO shows MMEngine's full log.")
@@ -70,7 +74,10 @@ def run(dry_run, as_json, **kw):
     Examples:
       dfbench run --detector resnext3d_nl --protocol cross
       dfbench run --detector resnet3d --protocol all --data /data/ffpp --size paper
+      dfbench run --detector resnet3d --protocol all --pretrained ~/weights/resnet-101-kinetics.pth --precision bf16
+      torchrun --nproc_per_node 4 -m dfbench run --detector resnet3d --protocol all --launcher pytorch
     """
+    from dfbench.distributed import is_main
     from dfbench.engine import RunOptions
     from dfbench.engine import dry_run as plan
     from dfbench.engine import run as execute
@@ -89,6 +96,8 @@ def run(dry_run, as_json, **kw):
     # stdout carries results only: progress and training logs (MMEngine logs to stdout) go to stderr.
     with contextlib.redirect_stdout(sys.stderr):
         outcomes = execute(opts, progress=_echo_err)
+    if not is_main(opts.launcher):  # one summary per launch, from rank 0
+        return
     if as_json:
         click.echo(json.dumps([{"run": o.run, "path": str(o.path), "skipped": o.skipped,
                                 "metrics": {k: o.result.metrics.get(k) for k in ("tcr", "auc", "eer", "ap")}}
@@ -110,16 +119,55 @@ def detectors(as_json):
     rows = [{"name": s.meta.name, "family": s.meta.family, "input": s.meta.input_kind,
              "sizes": {k: {"clip_len": v.clip_len, "crop_size": v.crop_size, "parameters": v.parameters}
                        for k, v in s.meta.sizes.items()},
-             "paper_name": s.meta.paper_name, "plugin": s.plugin} for s in specs.values()]
+             "paper_name": s.meta.paper_name, "paper_parameters": s.meta.paper_parameters,
+             "pretrainable": s.meta.pretrainable, "plugin": s.plugin} for s in specs.values()]
     if as_json:
         click.echo(json.dumps({"detectors": rows, "broken_plugins": plugins.broken}, indent=1))
         return
     for r in rows:
-        sizes = ", ".join(f"{k} {v['parameters']:,} params ({v['clip_len']}x{v['crop_size']}²)"
+        # The paper's own count (its Table 6) sits beside ours at the paper size, where it gives one.
+        theirs = {"paper": f" (paper's count {r['paper_parameters']:,})" if r["paper_parameters"] else ""}
+        sizes = ", ".join(f"{k} {v['parameters']:,} params{theirs.get(k, '')} ({v['clip_len']}x{v['crop_size']}²)"
                           for k, v in r["sizes"].items())
         click.echo(f"{r['name']:<16} {r['family']:<12} {r['input']:<5} {sizes}  [{r['plugin']}]")
     for reason in plugins.broken.values():
         _echo_err(f"warning: {reason}")
+
+
+@cli.command()
+@click.option("--detector", "-d", "names", multiple=True,
+              help="Detector to profile (repeatable). Default: every installed one that supports it.")
+@click.option("--size", type=click.Choice(["paper", "cpu"]), default="paper", show_default=True)
+@click.option("--batch", type=int, default=8, show_default=True, help="Inputs per forward pass.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
+              help="bf16/fp16 run under autocast.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None, help="Default: cuda if available.")
+@click.option("--repeats", type=int, default=5, show_default=True, help="Timed passes; the median is reported.")
+@click.option("--warmup", type=int, default=2, show_default=True, help="Untimed passes first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the profile record as JSON.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Also write the record here, e.g. leaderboard/results/profile/paper__cpu__fp32.json "
+                   "(the leaderboard's Cost table reads <results>/profile/*.json).")
+def profile(names, size, batch, precision, device, repeats, warmup, as_json, out):
+    """Parameters, FLOPs per input and inference throughput of each detector's network.
+
+    \b
+    FLOPs = 2 x multiply-adds (torch's FlopCounterMode, one input, fp32); throughput is the
+    median of timed passes on this machine, which the output names.
+    Examples:
+      dfbench profile --size cpu
+      dfbench profile -d resnet3d -d resnext3d_nl --size paper --batch 2 --repeats 3
+      dfbench profile --size paper --out leaderboard/results/profile/paper__cpu__fp32.json
+    """
+    from dfbench import profile as P
+
+    with contextlib.redirect_stdout(sys.stderr):  # frameworks' build logs must not mix with the table
+        record = P.profile(names or None, size=size, batch=batch, precision=precision, device=device,
+                           warmup=warmup, repeats=repeats, progress=_echo_err)
+    click.echo(json.dumps(record.to_dict(), indent=1) if as_json else P.format_table(record))
+    if out is not None:
+        P.save(record, out)
+        _echo_err(f"wrote {out}")
 
 
 @cli.command()
@@ -175,6 +223,57 @@ def check(root, compression, splits, as_json):
     report = run_check(root, compression, splits)
     click.echo(json.dumps(report, indent=1) if as_json else format_report(report))
     if not report["ok"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="FF++ root. Default: the embedded synthetic set, generated once into the cache.")
+@click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
+@click.option("--methods", multiple=True,
+              help="Manipulations to include besides the real videos (repeat or comma-separate, DF/F2F/FS/NT "
+                   "accepted). Default: the paper's four, those present.")
+@click.option("--face-finder", default=None,
+              help="face-alignment, opencv or dataset. Default: chosen for the data, as `dfbench run` does.")
+@click.option("--size", "sizes", type=int, multiple=True,
+              help="Crop size in pixels (repeat for several). Default: what `dfbench run` reads on this data "
+                   "(every installed detector's crop size at the cpu size on synthetic data, paper size on FF++).")
+@click.option("--shard", default="0/1", show_default=True,
+              help="I/N: this task's share of the videos, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Processes, each with its own face finder; the cores are shared out between them.")
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def preprocess(data, compression, methods, face_finder, sizes, shard, workers, cache, as_json):
+    """Find and follow every video's face and cache its crops, for every detector and protocol.
+
+    \b
+    Fills the cache `dfbench run` reads; cached videos are skipped, so an interrupted pass resumes.
+    Exit status 1 when a video could not be used (each is named on stderr; `run` skips it too).
+    Examples:
+      dfbench preprocess --face-finder opencv --workers 2
+      dfbench preprocess --data /data/ffpp --compression c40 --size 112 --size 299
+      dfbench preprocess --data /data/ffpp --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
+    """
+    from dfbench import preprocess as P
+
+    opts = P.PreprocessOptions(
+        data=data, compression=compression, face_finder=face_finder, sizes=tuple(sizes), workers=workers,
+        methods=tuple(m.strip() for ms in methods for m in ms.split(",") if m.strip()) or None,
+        shard=P.parse_shard(shard), cache=cache)
+    bar = P.ProgressBar(sys.stderr)
+    report = P.preprocess(opts, progress=bar, notice=bar.echo)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=1))
+    else:
+        click.echo(f"{report.videos} videos in shard {report.shard}: {report.done} preprocessed now "
+                   f"({report.videos_per_second:.2f} videos/s, {report.workers} worker(s)), "
+                   f"{report.cached} cached before, {len(report.failed)} failed; "
+                   f"face finder {report.face_finder}, crops {', '.join(map(str, report.sizes))} px")
+        for d in report.cache_dirs:
+            click.echo(f"  {d}")
+    if report.failed:
         sys.exit(1)
 
 

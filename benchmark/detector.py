@@ -58,6 +58,8 @@ class DetectorMeta:
     checkpoint: Checkpoint | None = None
     trained_on: tuple[str, ...] = ()
     description: str = ""
+    paper_parameters: int | None = None  # the paper's own count (e.g. its Table 6), shown beside ours
+    pretrainable: bool = True  # False: the detector is defined as trained from scratch; refuse --pretrained
 
     def __post_init__(self):
         if not _NAME.match(self.name):
@@ -68,6 +70,10 @@ class DetectorMeta:
             raise ValueError(f"{self.name}: sizes must be a non-empty subset of {SIZES}, got {list(self.sizes)}")
         if not self.citation.strip():
             raise ValueError(f"{self.name}: a citation is required")
+        if self.paper_parameters is not None and self.paper_parameters < 1:
+            raise ValueError(f"{self.name}: paper_parameters must be a positive count, got {self.paper_parameters}")
+        if not self.pretrainable and self.checkpoint is not None:
+            raise ValueError(f"{self.name}: a detector trained from scratch (pretrainable=False) has no checkpoint")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Finished runs are skipped on a re-run, so an interrupted protocol resumes at the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
@@ -15,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dfbench
-from dfbench import plugins, results, splits
+from dfbench import distributed, plugins, results, splits
+from dfbench.checkpoints import fetch, is_url
 from dfbench.crops import CROP_SCALE, CropCache
-from dfbench.detector import UNKNOWN_LABEL, DetectorSpec, FitConfig, VideoRef
+from dfbench.detector import PRECISIONS, UNKNOWN_LABEL, Checkpoint, DetectorMeta, DetectorSpec, FitConfig, VideoRef
 from dfbench.errors import BadVideoError, DfbenchError
-from dfbench.layout import REAL, DatasetRoot, method_dir, open_root
+from dfbench.layout import REAL, SYNTHETIC_MANIFEST, DatasetRoot, method_dir, open_root
 from dfbench.metrics import video_metrics
 from dfbench.plan import PlannedVideo, RunPlan, plan_run
 from dfbench.protocols import Protocol, expand
@@ -48,6 +50,8 @@ class RunOptions:
     launcher: str = "none"
     splits: Path | None = None
     log_level: str = "WARNING"  # the training framework's console log level; INFO shows MMEngine's full log
+    pretrained: str = "auto"  # auto | none | PATH | URL (see resolve_pretrained)
+    precision: str = "fp32"  # fp32 | bf16 | fp16
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Prepared:
     size: str
     plans: list[RunPlan]
     notices: list[str] = field(default_factory=list)
+    pretrained: Checkpoint | None = None
 
 
 def cache_root(opts: RunOptions) -> Path:
@@ -69,11 +74,13 @@ def cache_root(opts: RunOptions) -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dfbench"
 
 
-def embedded_dataset(cache: Path, compression: str, progress: Progress | None = None) -> Path:
+def embedded_dataset(cache: Path, compression: str, progress: Progress | None = None, launcher: str = "none") -> Path:
     """The synthetic FF++ set, generated once into the cache (a no-op when already complete)."""
     from dfbench import synth
 
     out = cache / "synthetic" / f"ffpp-{compression}-seed{SYNTH_SEED}"
+    if not distributed.is_main(launcher):  # generating clears the folder first: only rank 0 may
+        distributed.wait_for(lambda: (out / SYNTHETIC_MANIFEST).is_file(), f"the synthetic set in {out}")
     cb = (lambda i, n: progress(f"generating synthetic data: {i}/{n} videos")) if progress else None
     synth.generate(out, seed=SYNTH_SEED, compression=compression, progress=cb)
     return out
@@ -88,7 +95,7 @@ def prepare(opts: RunOptions, progress: Progress | None = None) -> Prepared:
     notices = []
     data = opts.data
     if data is None:
-        data = embedded_dataset(cache_root(opts), compression, progress)
+        data = embedded_dataset(cache_root(opts), compression, progress, opts.launcher)
         notices.append(f"no --data given: using the embedded synthetic FF++ set at {data}; "
                        "every result is labelled synthetic")
     dataset = open_root(Path(data), compression)
@@ -97,6 +104,9 @@ def prepare(opts: RunOptions, progress: Progress | None = None) -> Prepared:
         size = "cpu" if dataset.kind == "synthetic" else "paper"
     if size not in spec.meta.sizes:
         raise DfbenchError(f"detector {spec.meta.name} has no size {size!r}; it has {', '.join(spec.meta.sizes)}")
+    if opts.precision not in PRECISIONS:
+        raise DfbenchError(f"--precision {opts.precision!r}: choose one of {', '.join(PRECISIONS)}")
+    pretrained = resolve_pretrained(opts.pretrained, spec.meta, size)
     sp = splits.load(dataset.path, opts.splits)  # refuses split files that share an identity
     plans = [plan_run(dataset.path, compression, sp, r) for r in specs]
     for r in specs:
@@ -104,7 +114,31 @@ def prepare(opts: RunOptions, progress: Progress | None = None) -> Prepared:
             if not (method_dir(dataset.path, m, compression) / "videos").is_dir():
                 raise DfbenchError(f"{method_dir(dataset.path, m, compression) / 'videos'}: missing; download "
                                    f"{m} at {compression} or run a protocol without it")
-    return Prepared(protocol, dataset, compression, spec, size, plans, notices)
+    return Prepared(protocol, dataset, compression, spec, size, plans, notices, pretrained)
+
+
+def resolve_pretrained(choice: str, meta: DetectorMeta, size: str) -> Checkpoint | None:
+    """What ``--pretrained`` means for this detector and size.
+
+    ``auto``: the detector's own checkpoint (``DetectorMeta.checkpoint``, Kinetics-400 weights) at
+    the paper size, nothing at the cpu size (its narrow architectures match no published weights);
+    ``none``: train from initialised weights; a path or URL: that file, which a detector defined
+    as trained from scratch (``pretrainable=False``) refuses.
+    """
+    choice = (choice or "auto").strip()
+    if choice == "none":
+        return None
+    if choice == "auto":
+        return meta.checkpoint if size == "paper" and meta.pretrainable else None
+    if not meta.pretrainable:
+        raise DfbenchError(f"detector {meta.name} is trained from scratch by definition: drop --pretrained {choice} "
+                           "(or pick a pretrainable detector)")
+    if is_url(choice):
+        return Checkpoint(source=choice)
+    if not Path(choice).expanduser().is_file():
+        raise DfbenchError(f"--pretrained {choice}: file not found; give a checkpoint file, an http(s) URL, "
+                           "auto or none")
+    return Checkpoint(source=str(Path(choice).expanduser().resolve()))  # records name the file absolutely
 
 
 def dry_run(opts: RunOptions) -> dict:
@@ -112,8 +146,9 @@ def dry_run(opts: RunOptions) -> dict:
     p = prepare(opts)
     return {
         "protocol": p.protocol.id, "protocol_version": p.protocol.version, "detector": p.detector.meta.name,
-        "size": p.size, "dataset": {"kind": p.dataset.kind, "root": str(p.dataset.path),
-                                    "compression": p.compression},
+        "size": p.size, "precision": opts.precision,
+        "pretrained": {"source": p.pretrained.source, "sha256": p.pretrained.sha256} if p.pretrained else None,
+        "dataset": {"kind": p.dataset.kind, "root": str(p.dataset.path), "compression": p.compression},
         "runs": [plan.to_dict() for plan in p.plans],
     }
 
@@ -164,16 +199,21 @@ class RunOutcome:
 
 def run(opts: RunOptions, progress: Progress = lambda _: None) -> list[RunOutcome]:
     """Train and score every run of the protocol, saving one record per run; skip finished runs."""
+    main = distributed.is_main(opts.launcher)
+    if not main:  # under torchrun/srun: rank 0 reports progress, the detector prints one line per rank
+        progress = lambda _: None  # noqa: E731
     p = prepare(opts, progress)
     for n in p.notices:
         progress(n)
+    if p.pretrained:  # a missing or unreachable checkpoint fails now, before any preprocessing
+        fetch(p.pretrained.source, p.pretrained.sha256)
     meta = p.detector.meta
     spec_size = meta.sizes[p.size]
     dataset_info = results.DatasetInfo(kind=p.dataset.kind, compression=p.compression, root=str(p.dataset.path),
                                        seed=(p.dataset.synthetic or {}).get("seed"))
     finder_name = choose_face_finder(opts, p.dataset, p.compression)
+    # The face finder is built by the cache only when a video has no face track yet (dfbench preprocess fills it).
     cache = CropCache(cache_root(opts), p.dataset.path, finder_name, size=spec_size.crop_size)
-    finder = None
     outcomes = []
     for i, plan in enumerate(p.plans, 1):
         tag = f"[{i}/{len(p.plans)}] {plan.spec.name}"
@@ -182,26 +222,32 @@ def run(opts: RunOptions, progress: Progress = lambda _: None) -> list[RunOutcom
         if record_path.is_file():
             old = results.RunResult.from_dict(json.loads(record_path.read_text()))
             if old.protocol_version == p.protocol.version:
+                _check_same_setup(old, record_path, opts.precision, p.pretrained)
                 progress(f"{tag}: finished before, skipped ({record_path})")
                 outcomes.append(RunOutcome(plan.spec.name, record_path, True, old))
                 continue
-        if finder is None and any(cache.lookup(v.path) is None for s in ("train", "val", "test")
-                                  for v in getattr(plan, s)):
-            finder = plugins.get_face_finder(finder_name)()
-            cache.finder = finder
+        work_dir = Path(opts.work_dir) / Path(name).stem
         failed: list[dict] = []
-        refs = {s: _crop_all(getattr(plan, s), cache, failed, lambda m, s=s, tag=tag: progress(f"{tag}: {s} {m}"))
-                for s in ("train", "val", "test")}
+        if main:
+            refs = {s: _crop_all(getattr(plan, s), cache, failed, lambda m, s=s, tag=tag: progress(f"{tag}: {s} {m}"))
+                    for s in ("train", "val", "test")}
+            if distributed.world_size(opts.launcher) > 1:
+                results.write_atomic(work_dir / PREPARED, json.dumps({"digest": _plan_digest(plan, cache),
+                                                                      "failed": failed}))
+        else:
+            refs, failed = _crops_of_rank0(plan, cache, work_dir / PREPARED)
         if not refs["train"] or not refs["test"]:
             raise DfbenchError(f"{tag}: no usable {'training' if not refs['train'] else 'test'} videos "
                                f"({len(failed)} failed, first: {failed[0]['error'] if failed else '-'})")
-        work_dir = Path(opts.work_dir) / Path(name).stem
         config = FitConfig(
             work_dir=work_dir, seed=opts.seed, size=p.size, clip_len=spec_size.clip_len,
             crop_size=spec_size.crop_size,
             class_weights=class_weights(refs["train"]) if p.protocol.class_weighted_loss else None,
             trunk_len=p.protocol.trunk_len, epochs=opts.epochs, launcher=opts.launcher,
-            extra={"log_level": opts.log_level},
+            pretrained=p.pretrained.source if p.pretrained else None, precision=opts.precision,
+            frames_per_video=p.protocol.train_frames_per_video if meta.input_kind == "frame" else None,
+            extra={"log_level": opts.log_level,
+                   **({"pretrained_sha256": p.pretrained.sha256} if p.pretrained and p.pretrained.sha256 else {})},
         )
         progress(f"{tag}: training {meta.name} ({p.size}) on {len(refs['train'])} videos, "
                  f"validating on {len(refs['val'])}")
@@ -221,18 +267,73 @@ def run(opts: RunOptions, progress: Progress = lambda _: None) -> list[RunOutcom
             size=p.size, parameters=spec_size.parameters, dataset=dataset_info, seed=opts.seed,
             dfbench_version=dfbench.__version__, git_revision=git_revision(), metrics=metrics,
             videos=[results.VideoScore(v.key, v.method, v.label, float(s)) for v, s in zip(test, scores)],
-            checkpoint=({"source": meta.checkpoint.source, "sha256": meta.checkpoint.sha256}
-                        if meta.checkpoint else None),
+            checkpoint=loaded_checkpoint(fit_report), precision=opts.precision,
             failed_videos=failed, fit=fit_report,
-            preprocessing={"face_finder": finder_name, "crop_scale": CROP_SCALE, "crop_size": spec_size.crop_size,
-                           "clip_len": spec_size.clip_len, "trunk_len": p.protocol.trunk_len},
+            preprocessing={"face_finder": finder_name, "face_track": cache.track_key, "crop_scale": CROP_SCALE,
+                           "crop_size": spec_size.crop_size, "clip_len": spec_size.clip_len,
+                           "trunk_len": p.protocol.trunk_len,
+                           **({"train_frames_per_video": p.protocol.train_frames_per_video}
+                              if meta.input_kind == "frame" else {})},
             created=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         )
-        if int(os.environ.get("RANK", "0")) == 0:  # under a distributed launcher, one record per run
+        if main:  # under a distributed launcher, one record per run
             results.save(result, Path(opts.output))
         progress(f"{tag}: TCR {metrics['tcr']:.4f}, AUC {_fmt(metrics['auc'])} -> {record_path}")
         outcomes.append(RunOutcome(plan.spec.name, record_path, False, result))
     return outcomes
+
+
+PREPARED = "dfbench_prepared.json"  # in a run's work_dir: rank 0's crops are ready (multi-process runs)
+
+
+def _plan_digest(plan: RunPlan, cache: CropCache) -> str:
+    videos = [[s, v.key, str(v.path)] for s in ("train", "val", "test") for v in getattr(plan, s)]
+    return hashlib.sha256(json.dumps([str(cache.dir), videos]).encode()).hexdigest()
+
+
+def _crops_of_rank0(plan: RunPlan, cache: CropCache, marker: Path) -> tuple[dict[str, list[VideoRef]], list[dict]]:
+    """A rank > 0's view of a run's crops: wait for rank 0's marker for this very plan and for its
+    crop files (a marker left by an earlier launch counts only while its crops are still cached)."""
+    digest = _plan_digest(plan, cache)
+    found: dict = {}
+
+    def ready() -> bool:
+        try:
+            info = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            return False
+        if info.get("digest") != digest:
+            return False
+        skip = {f["key"] for f in info["failed"]}
+        hits = {v.key: cache.lookup(v.path) for s in ("train", "val", "test") for v in getattr(plan, s)
+                if v.key not in skip}
+        if any(h is None for h in hits.values()):
+            return False
+        found.update(failed=info["failed"], hits=hits)
+        return True
+
+    distributed.wait_for(ready, f"the face crops of {marker.parent.name}")
+    refs = {s: [VideoRef(v.key, v.label, v.method, found["hits"][v.key].path, found["hits"][v.key].num_frames)
+                for v in getattr(plan, s) if v.key in found["hits"]] for s in ("train", "val", "test")}
+    return refs, found["failed"]
+
+
+def loaded_checkpoint(fit_report: dict) -> dict | None:
+    """The record's ``checkpoint``: the pretrained file the detector reports it loaded
+    (``fit_report["pretrained"]`` with ``source`` and ``sha256``), or None."""
+    info = fit_report.get("pretrained") if isinstance(fit_report, dict) else None
+    if not isinstance(info, dict) or not info.get("sha256"):
+        return None
+    return {"source": info.get("source"), "sha256": info["sha256"]}
+
+
+def _check_same_setup(old: results.RunResult, path: Path, precision: str, pretrained: Checkpoint | None) -> None:
+    """A finished record is skipped only when it answers the same question: same precision and weights."""
+    asked = pretrained.source if pretrained else None
+    had = (old.checkpoint or {}).get("source")
+    if old.precision != precision or had != asked:
+        raise DfbenchError(f"{path}: finished before with precision {old.precision} and pretrained {had or 'none'}, "
+                           f"not {precision} and {asked or 'none'}; pass another --output to keep both")
 
 
 def _crop_all(videos: list[PlannedVideo], cache: CropCache, failed: list[dict], progress: Progress) -> list[VideoRef]:

@@ -1,16 +1,26 @@
-"""Face finders: where the face is in each frame, as a tight (x0, y0, x1, y1) box.
+"""Face finders: where the face is in a video's frames, as tight (x0, y0, x1, y1) boxes.
 
 Three built-in finders, registered through the same hook a plugin uses:
 ``dataset`` (boxes the dataset ships beside its videos; the synthetic set writes them),
 ``opencv`` (OpenCV's bundled Haar cascade: offline, no download) and ``face-alignment``
-(Bulat & Tzimiropoulos' 2D-FAN landmarks, the paper's method; used when its weights are in
-torch's hub cache). The cropper enlarges whatever box a finder returns by 1.3x.
+(Bulat & Tzimiropoulos' S3FD detector and 2D-FAN landmarks, the paper's method; used when its
+weights are in torch's hub cache). A finder is one of two kinds:
+
+* a *detector* (:class:`FaceDetector`, ``detect(frame)``: every face in one frame). It runs on
+  keyframes only and :mod:`dfbench.tracking` follows the face in between (``opencv``,
+  ``face-alignment``);
+* a *whole-video finder* (:class:`FaceFinder`, ``find(frames, video)``: one box per frame), whose
+  boxes are taken as given, gaps filled from the nearest box (``dataset``: annotations, not
+  detections, so they are neither thinned out nor smoothed).
+
+The cropper enlarges whatever box a finder returns by 1.3x.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -19,14 +29,41 @@ import numpy as np
 from dfbench.errors import BadVideoError, DfbenchError
 from dfbench.hookspecs import hookimpl
 from dfbench.layout import boxes_path
+from dfbench.tracking import DEFAULT_PARAMS, FaceTrack, TrackParams, follow, keyframes
 
 Box = tuple[float, float, float, float]
+FrameReader = Callable[[Sequence[int]], np.ndarray]  # frame indices -> (n, H, W, 3) uint8 RGB
+
+
+class FaceDetector(Protocol):
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        """Every face in one (H, W, 3) uint8 RGB frame, as tight boxes (empty where none)."""
+        ...
 
 
 class FaceFinder(Protocol):
     def find(self, frames: np.ndarray, video: Path) -> list[Box | None]:
         """One tight face box per frame (None where no face was found)."""
         ...
+
+
+def face_track(finder: FaceDetector | FaceFinder, num_frames: int, read: FrameReader, video: Path,
+               params: TrackParams = DEFAULT_PARAMS, batch: int = 32) -> FaceTrack:
+    """The face kept in ``video``, one smoothed box per frame; BadVideoError when no face is found.
+
+    A detector runs on the keyframes only (read ``batch`` at a time, so memory stays bounded) and is
+    followed between them; a whole-video finder gets every frame and its boxes are kept as given.
+    """
+    if hasattr(finder, "detect"):
+        frames_to_scan = keyframes(num_frames, params.keyframe_every)
+        found = []
+        for start in range(0, len(frames_to_scan), batch):
+            idx = frames_to_scan[start : start + batch]
+            found += [(i, finder.detect(np.ascontiguousarray(f))) for i, f in zip(idx, read(idx))]
+        return follow(found, num_frames, video, params)
+    boxes = finder.find(read(range(num_frames)), Path(video))
+    seen = sum(b is not None for b in boxes)
+    return FaceTrack(np.asarray(fill_gaps(boxes, video), float).reshape(-1, 4), num_frames, seen, 1)
 
 
 def fill_gaps(boxes: list[Box | None], video: Path) -> list[Box]:
@@ -39,7 +76,7 @@ def fill_gaps(boxes: list[Box | None], video: Path) -> list[Box]:
 
 
 def largest(boxes: list[Box]) -> Box | None:
-    """The largest box: the rule for which face to keep when a frame shows several."""
+    """The largest box (for a single image; in a video :func:`dfbench.tracking.choose` picks the face)."""
     return max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), default=None)
 
 
@@ -57,25 +94,21 @@ class DatasetBoxes:
 
 
 class OpenCVHaar:
-    """OpenCV's frontal-face Haar cascade, run every ``stride`` frames (faces move little in between)."""
+    """OpenCV's bundled frontal-face Haar cascade: offline, no download, a few ms a frame on a CPU."""
 
-    def __init__(self, stride: int = 5):
+    def __init__(self):
         import cv2
 
-        self.stride = stride
         self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
         if self.cascade.empty():
             raise DfbenchError("OpenCV's Haar cascade file is missing; reinstall opencv-python")
 
-    def find(self, frames: np.ndarray, video: Path) -> list[Box | None]:
+    def detect(self, frame: np.ndarray) -> list[Box]:
         import cv2
 
-        out: list[Box | None] = [None] * len(frames)
-        for i in range(0, len(frames), self.stride):
-            gray = cv2.cvtColor(np.ascontiguousarray(frames[i]), cv2.COLOR_RGB2GRAY)
-            found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
-            out[i] = largest([(x, y, x + w, y + h) for x, y, w, h in found])
-        return out
+        gray = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+        found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
+        return [(float(x), float(y), float(x + w), float(y + h)) for x, y, w, h in found]
 
 
 FAN_WEIGHTS = ("s3fd-619a316812.pth", "2DFAN4-11f355bf06.pth.tar")  # face detector, 2D landmarks
@@ -90,9 +123,14 @@ def hub_checkpoints() -> Path:
 
 
 class FaceAlignmentLandmarks:
-    """face-alignment's S3FD detector + 2D-FAN landmarks; the box is the landmarks' extent."""
+    """face-alignment's S3FD detector + 2D-FAN landmarks; a face's box is its 68 landmarks' extent.
 
-    def __init__(self, device: str | None = None, stride: int = 1):
+    ``device`` defaults to CUDA when torch sees a GPU, else the CPU; ``compile`` (torch.compile of
+    the landmark network) defaults to on for a GPU and off on a CPU, where compiling costs over a
+    minute at start and gains little.
+    """
+
+    def __init__(self, device: str | None = None, compile: bool | None = None):
         missing = [f for f in FAN_WEIGHTS if not (hub_checkpoints() / f).is_file()]
         if missing:
             raise DfbenchError(
@@ -112,21 +150,23 @@ class FaceAlignmentLandmarks:
         except ImportError:
             raise DfbenchError("face-alignment is not installed: pip install 'dfbench[face-alignment]', "
                                "or use --face-finder opencv") from None
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        # compile=True costs over a minute at start on a CPU and buys nothing for a few frames.
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.compile = self.device != "cpu" if compile is None else compile
         self.fa = face_alignment.FaceAlignment(
-            face_alignment.LandmarksType.TWO_D, device=device, flip_input=False, compile=device != "cpu"
+            face_alignment.LandmarksType.TWO_D, device=self.device, flip_input=False, compile=self.compile
         )
-        self.stride = stride
 
-    def find(self, frames: np.ndarray, video: Path) -> list[Box | None]:
-        out: list[Box | None] = [None] * len(frames)
-        for i in range(0, len(frames), self.stride):
-            found = self.fa.get_landmarks_from_image(np.ascontiguousarray(frames[i])) or []
-            boxes = [(float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max()))
-                     for p in found]
-            out[i] = largest(boxes)
-        return out
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        faces = self.fa.face_detector.detect_from_image(np.ascontiguousarray(frame))
+        return self.landmark_boxes(frame, faces)
+
+    def landmark_boxes(self, frame: np.ndarray, faces: Sequence[Sequence[float]]) -> list[Box]:
+        """The landmark box of each detected face (``faces``: S3FD's x0, y0, x1, y1[, score] rows)."""
+        if len(faces) == 0:
+            return []
+        found = self.fa.get_landmarks_from_image(np.ascontiguousarray(frame), detected_faces=list(faces)) or []
+        return [(float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max()))
+                for p in found]
 
 
 @hookimpl

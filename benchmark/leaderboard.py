@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dfbench import cost_table
 from dfbench import reference as ref
 from dfbench.layout import METHODS, SHORT  # METHODS is the paper's column order
 from dfbench.results import RunResult, load_all
@@ -319,11 +320,13 @@ def render(
     reference: Sequence[ref.ReferenceRow] | None = None,
     *,
     results_dir: str | None = None,
+    profiles: Sequence | None = None,
 ) -> str:
     """Render the leaderboard Markdown.
 
     ``reference``: the paper's rows; ``None`` takes the shipped ones, ``[]`` leaves them out.
     ``results_dir``: the folder named in the header (relative, so the output stays reproducible).
+    ``profiles``: ``dfbench profile`` records for the Cost table (``dfbench.cost_table``), beside Table 6.
     Records of protocol kinds other than all/single/cross are counted in a closing note.
     The output depends only on the arguments, not on the order of ``results``.
     """
@@ -353,6 +356,9 @@ def render(
     lines += _section_all(results, reference, dkey) + [""]
     lines += _section_per_method("single", results, reference, dkey) + [""]
     lines += _section_per_method("cross", results, reference, dkey) + [""]
+    cost = cost_table.section(profiles or [], reference, dkey)  # paper Table 6 and `dfbench profile` records
+    if cost:
+        lines += cost + [""]
 
     detectors = {r.detector for r in results} | {row.detector for row in reference if row.protocol in _KINDS}
     names = _section_names(detectors, reference, dkey)
@@ -376,4 +382,4 @@ def render_dir(results_dir: str | Path) -> str:
             shown = path.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
             shown = Path(path.name)
-    return render(load_all(path), results_dir=shown.as_posix())
+    return render(load_all(path), results_dir=shown.as_posix(), profiles=cost_table.load(path))

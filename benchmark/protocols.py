@@ -29,6 +29,7 @@ class Protocol:
     trunk_len: int
     class_weighted_loss: bool
     checkpoint_selection: str = "val"
+    train_frames_per_video: int | None = None  # frame detectors: training crops per video
 
     @property
     def short_kind(self) -> str:

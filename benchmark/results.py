@@ -52,7 +52,8 @@ class RunResult:
     git_revision: str
     metrics: dict
     videos: list[VideoScore]
-    checkpoint: dict | None = None  # {"source": ..., "sha256": ...} of pretrained weights, if any
+    checkpoint: dict | None = None  # {"source": ..., "sha256": ...} of the pretrained weights loaded, if any
+    precision: str = "fp32"  # compute precision of training and scoring: fp32 | bf16 | fp16
     failed_videos: list[dict] = field(default_factory=list)  # {"key", "path", "error"}
     fit: dict = field(default_factory=dict)  # the detector's training report (epochs, best epoch, val AUC)
     preprocessing: dict = field(default_factory=dict)  # face finder, crop scale and size, clip and trunk length

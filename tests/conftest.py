@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 
 from dfbench import plugins  # noqa: E402
 from dfbench import splits as S  # noqa: E402
-from dfbench.detector import DetectorMeta, DetectorSpec, SizeSpec  # noqa: E402
+from dfbench.detector import DetectorMeta, DetectorSpec, SizeSpec, VideoRef  # noqa: E402
 from dfbench.hookspecs import hookimpl  # noqa: E402
 from dfbench.layout import METHODS, REAL, video_path  # noqa: E402
 
@@ -97,3 +97,47 @@ def test_plugin():
 
 def read_json(path: Path):
     return json.loads(Path(path).read_text())
+
+
+class CodeOnUnpickle:
+    """Unpickling this runs code: it creates ``marker``. For checkpoint-safety tests."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.fixture
+def malicious_checkpoint(tmp_path) -> tuple[Path, Path]:
+    """A torch file whose unpickling would create a marker file: (checkpoint, marker), marker absent."""
+    import torch
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "outside" / "weights.pth"
+    path.parent.mkdir()
+    torch.save({"state_dict": {"conv1.weight": torch.zeros(1)}, "payload": CodeOnUnpickle(marker)}, path)
+    assert not marker.exists()
+    return path, marker
+
+
+def crop_videos(root: Path, n: int, frames: int = 24, size: int = 64) -> list[VideoRef]:
+    """``n`` face-crop videos of noise as the crop cache stores them, the odd ones (fakes) with a bright square."""
+    rng = np.random.default_rng(0)
+    refs = []
+    for i in range(n):
+        label = i % 2
+        crops = rng.integers(0, 256, (frames, size, size, 3), dtype=np.uint8)
+        if label:
+            crops[:, size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 255
+        np.save(root / f"{i}.npy", crops)
+        method = "Deepfakes" if label else "original"
+        refs.append(VideoRef(f"{method}/{i:03d}", label, method, root / f"{i}.npy", frames))
+    return refs
+
+
+@pytest.fixture(scope="session")
+def make_crop_videos(tmp_path_factory):
+    """``make_crop_videos(n, frames=24, size=64)``: :func:`crop_videos` in a fresh temporary folder."""
+    return lambda n, frames=24, size=64: crop_videos(tmp_path_factory.mktemp("crops"), n, frames, size)

@@ -1,4 +1,6 @@
-"""Checkpoint loading policy: untrusted files never unpickle code; the run's own files load."""
+"""Checkpoint loading policy: untrusted files never unpickle code; the run's own files load.
+
+The policy lives in the core (dfbench.checkpoints); the plugin's module re-exports it."""
 
 import pickle
 from pathlib import Path
@@ -10,33 +12,27 @@ pytest.importorskip("dfbench_mmaction")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from dfbench.errors import DfbenchError  # noqa: E402
 from dfbench_mmaction import checkpoints  # noqa: E402
 
 
-class _Payload:
-    """Unpickling this runs code: it creates the marker file."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (Path.touch, (self.marker,))
-
-
 @pytest.fixture
-def malicious(tmp_path) -> tuple[Path, Path]:
-    marker = tmp_path / "pwned"
-    path = tmp_path / "outside" / "weights.pth"
-    path.parent.mkdir()
-    torch.save({"state_dict": {"w": torch.zeros(1)}, "payload": _Payload(marker)}, path)
-    assert not marker.exists()
-    return path, marker
+def malicious(malicious_checkpoint) -> tuple[Path, Path]:
+    return malicious_checkpoint
+
+
+def test_plugin_uses_the_core_policy():
+    from dfbench import checkpoints as core
+
+    for name in checkpoints.__all__:
+        assert getattr(checkpoints, name) is getattr(core, name), name
 
 
 def test_untrusted_load_refuses_code(malicious):
     path, marker = malicious
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(pickle.UnpicklingError) as e:  # CheckpointRefusedError is both
         checkpoints.load_untrusted(path)
+    assert isinstance(e.value, DfbenchError) and str(e.value).startswith(f"{path}: refused")
     assert not marker.exists()
 
 

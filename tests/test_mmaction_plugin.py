@@ -33,7 +33,8 @@ def test_entry_point_names_the_plugin_module():
 
 def test_register_detectors():
     specs = {s.meta.name: s for s in registered()}
-    assert set(specs) == {"resnet3d", "resnext3d_nl"}
+    assert set(specs) == {"i3d", "i3d_r50", "resnet3d", "resnet3d_scratch", "resnet3d_se", "resnet3d_nl",
+                          "resnext3d", "resnext3d_nl"}
     resnet, resnext = specs["resnet3d"].meta, specs["resnext3d_nl"].meta
     assert (resnet.family, resnet.paper_name) == ("3d-resnet", "3D ResNet")
     assert (resnext.family, resnext.paper_name) == ("3d-resnext", "3D ResNeXt (with non-local)")
@@ -41,8 +42,10 @@ def test_register_detectors():
     for spec in specs.values():
         assert spec.meta.input_kind == "clip"
         assert set(spec.meta.sizes) == {"paper", "cpu"}
+        # The paper: I3D 64x224x224, 3D ResNets 16x112x112; MMAction2 trains i3d_r50 on 32x224x224.
+        paper = {"i3d": (64, 224), "i3d_r50": (32, 224)}.get(spec.meta.name, (16, 112))
         for size, s in spec.meta.sizes.items():
-            assert (s.clip_len, s.crop_size) == (16, 112 if size == "paper" else 64)  # the paper: 16x112x112
+            assert (s.clip_len, s.crop_size) == (paper if size == "paper" else (16, 64))
             assert config_path(spec.meta.name, size).is_file()
 
 
@@ -56,7 +59,7 @@ def test_listing_detectors_imports_no_framework():
         "print(json.dumps([len(specs), heavy]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [2, []]
+    assert json.loads(out.stdout) == [len(plugin.DETECTORS), []]
 
 
 def test_build_returns_a_detector_for_each_size():

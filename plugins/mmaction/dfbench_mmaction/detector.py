@@ -15,12 +15,20 @@ config file, everything else comes from the file.
 * ``resume`` (bool): continue from the latest checkpoint in ``work_dir`` (``epochs`` is then the
   total to reach).
 * ``batch_size`` (int): training clips per step (per GPU).
+* ``pretrained_sha256`` (str): the sha256 ``FitConfig.pretrained`` must have (the engine passes the
+  detector's ``DetectorMeta.checkpoint.sha256`` for ``--pretrained auto``).
+
+``FitConfig.pretrained`` (a path or URL) is loaded after MMEngine initialised the model, by
+:class:`~dfbench_mmaction.runtime.PretrainedWeightsHook`; ``FitConfig.precision`` picks MMEngine's
+``AmpOptimWrapper`` on a GPU, :class:`~dfbench_mmaction.runtime.CpuAmpOptimWrapper` (bf16) on a CPU;
+``launcher="pytorch"`` on a CPU trains with gloo (:mod:`dfbench_mmaction.runtime` says why).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -36,6 +44,7 @@ _compat.install()
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
+from mmengine.dist import barrier  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -43,6 +52,7 @@ from dfbench_mmaction.checkpoints import load_run_checkpoint, mmengine_checkpoin
 from dfbench_mmaction.datasets import write_annotations  # noqa: E402
 from dfbench_mmaction.hooks import HISTORY_KEY, to_channels_last_3d  # noqa: E402
 from dfbench_mmaction.metrics import sample_record, video_scores  # noqa: E402
+from dfbench_mmaction.runtime import PRETRAINED_KEY, autocast_dtype, init_cpu_process_group  # noqa: E402
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 REPORT = "dfbench_fit.json"
@@ -77,6 +87,20 @@ class MMActionDetector:
         self.size = size
         self.config_file = config_path(name, size)
 
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """One clip as ``dfbench profile`` feeds it: (3, clip_len, crop_size, crop_size) of this size."""
+        from dfbench_mmaction.plugin import DETECTORS
+
+        spec = next(m for m in DETECTORS if m.name == self.name).sizes[self.size]
+        return (3, spec.clip_len, spec.crop_size, spec.crop_size)
+
+    def inference_network(self) -> torch.nn.Module:
+        """Backbone + head as one module, clips to logits, random weights (dfbench.detector.Profilable)."""
+        from dfbench_mmaction.profiling import inference_network
+
+        return inference_network(load_config(self.name, self.size))
+
     def config(self, config: FitConfig) -> Config:
         """The config file with the run's decisions applied (what ``fit`` hands the Runner)."""
         if config.size != self.size:
@@ -107,6 +131,23 @@ class MMActionDetector:
         if "batch_size" in extra:
             cfg.train_dataloader.batch_size = int(extra["batch_size"])
         cfg.custom_hooks = list(cfg.get("custom_hooks", [])) + [dict(type="ValHistoryHook")]
+        cfg.custom_imports.imports = [*cfg.custom_imports.imports, "dfbench_mmaction.runtime"]
+        if config.pretrained:
+            cfg.custom_hooks.append(dict(type="PretrainedWeightsHook", source=str(config.pretrained),
+                                         sha256=extra.get("pretrained_sha256")))
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = autocast_dtype(config.precision, device)
+        if dtype is not None:  # the optimiser wrapper's optim_context runs each training forward under autocast
+            cfg.optim_wrapper.type = "AmpOptimWrapper" if device == "cuda" else "CpuAmpOptimWrapper"
+            cfg.optim_wrapper.dtype = str(dtype).removeprefix("torch.")
+        if config.launcher != "none" and device == "cpu":
+            if config.launcher != "pytorch":
+                raise DfbenchError(f"--launcher {config.launcher} needs CUDA GPUs here; on CPU-only nodes start "
+                                   "the processes with torchrun and --launcher pytorch (docs/install.md)")
+            cfg.env_cfg.dist_cfg.backend = "gloo"
+            cfg.model_wrapper_cfg = dict(
+                type="CpuDistributedDataParallel", find_unused_parameters=cfg.get("find_unused_parameters", False),
+                channels_last_3d=any(h.get("type") == "ChannelsLast3dHook" for h in cfg.custom_hooks))
         return cfg
 
     def fit(self, train: Sequence[VideoRef], val: Sequence[VideoRef], config: FitConfig) -> dict:
@@ -120,6 +161,8 @@ class MMActionDetector:
         work_dir = Path(cfg.work_dir)
         write_annotations(train, cfg.train_dataloader.dataset.ann_file)
         write_annotations(val, cfg.val_dataloader.dataset.ann_file)
+        if cfg.launcher == "pytorch" and cfg.env_cfg.dist_cfg.backend == "gloo":
+            init_cpu_process_group(cfg.env_cfg.dist_cfg.get("timeout"))
         with mmengine_checkpoint_policy(work_dir):
             runner = Runner.from_cfg(cfg)
             start = time.perf_counter()
@@ -144,9 +187,18 @@ class MMActionDetector:
             train_seconds=round(seconds, 3),
             parameters=sum(p.numel() for p in runner.model.parameters()),
             val_history=history,
+            precision=config.precision,
+            optim_wrapper=type(runner.optim_wrapper).__name__,
+            autocast_dtype=str(getattr(runner.optim_wrapper, "cast_dtype", None) or "none").removeprefix("torch."),
+            world_size=int(runner.world_size),
+            pretrained=hub.get_info(PRETRAINED_KEY),
         )
+        if runner.world_size > 1:
+            print(f"  rank {runner.rank}/{runner.world_size}: trained {runner.iter} iterations "
+                  f"({runner.train_loop.epoch} epochs)", file=sys.stderr, flush=True)
         if runner.rank == 0:
             write_atomic(work_dir / REPORT, json.dumps(report, indent=2))
+        barrier()  # every rank's score() reads the report rank 0 just wrote
         return report
 
     def best_checkpoint(self, work_dir: Path) -> Path:
@@ -178,9 +230,22 @@ class MMActionDetector:
         dataset_cfg = copy.deepcopy(cfg.val_dataloader.dataset)  # trunks, no augmentation
         dataset_cfg.ann_file = str(write_annotations(videos, work_dir / "data" / "score.json"))
         dataset = DATASETS.build(dataset_cfg)
+        dtype = autocast_dtype(config.precision, device)
         records = []
         with torch.no_grad():
             for index in range(len(dataset)):
-                records.extend(sample_record(s) for s in model.test_step(pseudo_collate([dataset[index]])))
+                batch = pseudo_collate([dataset[index]])
+                samples = model.test_step(batch) if dtype is None else _predict_autocast(model, batch, device, dtype)
+                records.extend(sample_record(s) for s in samples)
         per_video = video_scores(records)
         return [per_video[i][0] for i in range(len(videos))]
+
+
+def _predict_autocast(model, batch, device: str, dtype: torch.dtype):
+    """``model.test_step`` with the backbone under autocast and the one-neuron head in fp32: a bf16
+    sigmoid would round every probability above 0.996 to 1.0 and tie the videos a detector is sure of."""
+    data = model.data_preprocessor(batch, False)
+    with torch.autocast(device_type=device, dtype=dtype):
+        feats, predict_kwargs = model.extract_feat(data["inputs"], test_mode=True)
+    feats = feats.float() if torch.is_tensor(feats) else type(feats)(f.float() for f in feats)
+    return model.cls_head.predict(feats, data["data_samples"], **predict_kwargs)

@@ -2,11 +2,13 @@
 # choosing its checkpoint on the validation split's video AUC).
 default_scope = 'mmaction'
 
-# Registers dfbench's pieces (ResNeXt3d, BinaryClsHead, FaceCropDataset, VideoAUCMetric, hooks)
-# in MMAction2's registries; each module installs the mmaction2 1.2.0 import shim first.
+# Registers dfbench's pieces (ResNeXt3d, SEResNet3d, InceptionI3d, BinaryClsHead, FaceCropDataset,
+# VideoAUCMetric, hooks) in MMAction2's registries; each module installs the mmaction2 1.2.0 import
+# shim first.
 custom_imports = dict(
     imports=[
-        'dfbench_mmaction.models', 'dfbench_mmaction.datasets',
+        'dfbench_mmaction.models', 'dfbench_mmaction.se',
+        'dfbench_mmaction.inception_i3d', 'dfbench_mmaction.datasets',
         'dfbench_mmaction.metrics', 'dfbench_mmaction.hooks'
     ],
     allow_failed_imports=False)

@@ -1,0 +1,9 @@
+# 3D ResNeXt-101 32x4d, 16x112x112 clips, as in the paper.
+_base_ = [
+    '_base_/models/resnext3d_r101.py', '_base_/datasets/ffpp_faces.py',
+    '_base_/schedules/sgd_lr1e-3.py', '_base_/default_runtime.py'
+]
+
+# Sized for a GPU: 8 clips per GPU per step (the paper trained on 4 GPUs).
+train_dataloader = dict(num_workers=8, persistent_workers=True)
+val_dataloader = dict(num_workers=4, persistent_workers=True)
