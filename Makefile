@@ -39,6 +39,10 @@ publish: install
 
 bench: install
 	$(PY) benchmarks/clip_loader.py
+	$(PY) benchmarks/preprocess.py
+	$(PY) benchmarks/inference_peak.py
+	$(PY) benchmarks/train_overhead.py
+	$(PY) benchmarks/precision.py
 
 clean:
 	rm -rf work_dirs results .pytest_cache

@@ -62,6 +62,12 @@ def _machine(row: ProfileRow, m: Machine) -> str:
             f"torch {m.torch.split('+')[0]}")
 
 
+def _gflops(flops: int) -> str:
+    """2 decimals from 1 GFLOP up, 4 below (a frame detector's network can be a few MFLOPs)."""
+    g = flops / 1e9
+    return f"{g:.2f}" if g >= 1 else f"{g:.4f}"
+
+
 def _signed(n: int) -> str:
     return f"+{n:,}" if n > 0 else f"−{-n:,}"
 
@@ -82,7 +88,7 @@ def section(records: Sequence[ProfileRecord], reference: Sequence[ref.ReferenceR
                 "Source": f"measured: {row.size} size",
                 "Input": _input(row),
                 "Parameters": f"{row.parameters:,}",
-                "GFLOPs / input": f"{row.flops / 1e9:.2f}",
+                "GFLOPs / input": _gflops(row.flops),
                 "Throughput": f"{row.inputs_per_s:.2f} {row.unit}",
                 "Measured on": _machine(row, m),
             })

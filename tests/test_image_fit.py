@@ -9,11 +9,11 @@ pytest.importorskip("dfbench_image")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from dfbench_image.plugin import DETECTORS, _build, meta  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from dfbench.detector import UNKNOWN_LABEL, FitConfig, VideoRef  # noqa: E402
 from dfbench.errors import DfbenchError  # noqa: E402
+from dfbench_image.plugin import DETECTORS, _build, meta  # noqa: E402
 
 FRAMES, TRUNK, PER_VIDEO = 12, 8, 3  # 12-frame videos -> trunks (0, 8) and (8, 12); 3 training frames each
 

@@ -6,6 +6,7 @@ pytest.importorskip("dfbench_image")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
 from dfbench_image import networks as N  # noqa: E402
 from dfbench_image import residuals as R  # noqa: E402
 from dfbench_image.configs import BUILDERS, load_config  # noqa: E402

@@ -6,6 +6,7 @@ pytest.importorskip("dfbench_image")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
 from dfbench_image.steg import SRM_SUBSET, SRMFeatures, load_model, save_model  # noqa: E402
 
 

@@ -33,7 +33,7 @@ def build(ann_file, split, **overrides):
 
     init_default_scope("mmaction")
     dataset = load_config("resnet3d", "cpu")[f"{split}_dataloader"].dataset
-    dataset.update(ann_file=ann_file, **overrides)
+    dataset.update(ann_file=ann_file, crop_size=112, **overrides)  # the fixture's crops are 112x112
     return DATASETS.build(dataset)
 
 

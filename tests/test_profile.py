@@ -180,3 +180,14 @@ def test_cli_on_cpu_size_resnet3d(capsys):
     assert row["flops"] == 203_817_984  # a change here changes the leaderboard's Cost table
     assert row["inputs_per_s"] > 0
     assert "init_weights" not in err and "Initialized by" not in err  # MMEngine's per-parameter init log is off
+
+
+def test_core_modules_import_without_torch():
+    """The profile records and the Cost table are plain data: reading them must not import torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys, dfbench.profile, dfbench.cost_table, dfbench.leaderboard, dfbench.cli; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
