@@ -334,6 +334,22 @@ def is_inside(path: str | os.PathLike, work_dir: str | os.PathLike) -> bool:
     return Path(path).resolve().is_relative_to(Path(work_dir).resolve())
 
 
+FIT_REPORT = "dfbench_fit.json"  # what a plugin's fit writes in its work_dir: its report, naming the best checkpoint
+
+
+def recorded_best_checkpoint(work_dir: Path) -> Path:
+    """The best checkpoint a detector's ``fit`` recorded in ``work_dir``'s fit report (for ``score``)."""
+    import json
+
+    report = Path(work_dir) / FIT_REPORT
+    if not report.is_file():
+        raise DfbenchError(f"{work_dir}: no {FIT_REPORT}; run fit with this work_dir before score")
+    path = Path(json.loads(report.read_text())["best_checkpoint"])
+    if not path.is_file():
+        raise DfbenchError(f"{path}: the best checkpoint recorded in {report} is missing")
+    return path
+
+
 def load_run_checkpoint(path: str | os.PathLike, work_dir: str | os.PathLike, map_location="cpu"):
     """Load a checkpoint dfbench's Runner wrote under ``work_dir``; any other file as untrusted."""
     if not is_inside(path, work_dir):

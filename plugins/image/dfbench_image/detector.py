@@ -34,7 +34,7 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import DataLoader
 
-from dfbench.checkpoints import load_run_checkpoint, mmengine_checkpoint_policy
+from dfbench.checkpoints import FIT_REPORT, load_run_checkpoint, mmengine_checkpoint_policy, recorded_best_checkpoint
 from dfbench.detector import FitConfig, VideoRef
 from dfbench.errors import DfbenchError
 from dfbench.results import write_atomic
@@ -44,7 +44,7 @@ from dfbench_image.frames import video_scores
 from dfbench_image.hooks import HISTORY_KEY
 from dfbench_image.metrics import records
 
-REPORT = "dfbench_fit.json"
+REPORT = FIT_REPORT  # the fit report, read back by score
 HEAD_WARMUP_EPOCHS = 3  # FF++: "pre-train the network for 3 epochs" with only the new layer trainable
 AMP_DTYPES = {"bf16": "bfloat16", "fp16": "float16"}
 
@@ -197,13 +197,7 @@ class FrameCNNDetector:
 
     def best_checkpoint(self, work_dir: Path) -> Path:
         """The best checkpoint ``fit`` recorded in ``work_dir``."""
-        report = work_dir / REPORT
-        if not report.is_file():
-            raise DfbenchError(f"{work_dir}: no {REPORT}; run fit with this work_dir before score")
-        path = Path(json.loads(report.read_text())["best_checkpoint"])
-        if not path.is_file():
-            raise DfbenchError(f"{path}: the best checkpoint recorded in {report} is missing")
-        return path
+        return recorded_best_checkpoint(work_dir)
 
     def score(self, videos: Sequence[VideoRef], config: FitConfig) -> list[float]:
         """Each video's score: the mean over its trunks of the mean frame probability, best checkpoint."""

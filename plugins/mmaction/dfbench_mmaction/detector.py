@@ -48,6 +48,7 @@ from mmengine.dist import barrier  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from dfbench.checkpoints import FIT_REPORT, recorded_best_checkpoint  # noqa: E402
 from dfbench_mmaction.checkpoints import load_run_checkpoint, mmengine_checkpoint_policy  # noqa: E402
 from dfbench_mmaction.datasets import write_annotations  # noqa: E402
 from dfbench_mmaction.hooks import HISTORY_KEY, to_channels_last_3d  # noqa: E402
@@ -55,7 +56,7 @@ from dfbench_mmaction.metrics import sample_record, video_scores  # noqa: E402
 from dfbench_mmaction.runtime import PRETRAINED_KEY, autocast_dtype, init_cpu_process_group  # noqa: E402
 
 CONFIG_DIR = Path(__file__).parent / "configs"
-REPORT = "dfbench_fit.json"
+REPORT = FIT_REPORT  # the fit report, read back by score
 
 
 def config_path(name: str, size: str) -> Path:
@@ -203,13 +204,7 @@ class MMActionDetector:
 
     def best_checkpoint(self, work_dir: Path) -> Path:
         """The best checkpoint ``fit`` recorded in ``work_dir``."""
-        report = work_dir / REPORT
-        if not report.is_file():
-            raise DfbenchError(f"{work_dir}: no {REPORT}; run fit with this work_dir before score")
-        path = Path(json.loads(report.read_text())["best_checkpoint"])
-        if not path.is_file():
-            raise DfbenchError(f"{path}: the best checkpoint recorded in {report} is missing")
-        return path
+        return recorded_best_checkpoint(work_dir)
 
     def score(self, videos: Sequence[VideoRef], config: FitConfig) -> list[float]:
         """Each video's score: the mean over its trunks of sigmoid(logit), from the best checkpoint."""
