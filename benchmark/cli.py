@@ -34,6 +34,8 @@ def cli():
       dfbench run --detector resnet3d --protocol single --method NeuralTextures --data /data/ffpp
       dfbench run --detector resnext3d_nl --protocol all --dry-run --json
       dfbench leaderboard --results results --out leaderboard.md
+      dfbench preprocess --data /data/ffpp --workers 8 --shard 0/4
+      dfbench profile --size paper --json
     """
 
 
