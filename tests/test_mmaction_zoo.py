@@ -15,7 +15,6 @@ import pytest
 
 pytest.importorskip("dfbench_mmaction")
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from dfbench.detector import FitConfig, VideoRef  # noqa: E402
@@ -322,20 +321,9 @@ def test_detectors_lists_the_zoo_beside_the_papers_counts(capsys):
 
 
 @pytest.fixture(scope="module")
-def videos(tmp_path_factory) -> dict[str, list[VideoRef]]:
+def videos(make_crop_videos) -> dict[str, list[VideoRef]]:
     """Six 16-frame 64x64 face-crop videos (one trunk each): noise, the fakes with a bright square."""
-    root = tmp_path_factory.mktemp("zoo_crops")
-    rng = np.random.default_rng(0)
-    refs = []
-    for i in range(6):
-        label = i % 2
-        crops = rng.integers(0, 256, (16, 64, 64, 3), dtype=np.uint8)
-        if label:
-            crops[:, 16:48, 16:48] = 255
-        path = root / f"{i}.npy"
-        np.save(path, crops)
-        method = "Deepfakes" if label else "original"
-        refs.append(VideoRef(key=f"{method}/{i:03d}", label=label, method=method, crops=path, num_frames=16))
+    refs = make_crop_videos(6, frames=16, size=64)
     return {"train": refs[:2], "val": refs[2:4], "test": refs[4:]}
 
 
