@@ -43,6 +43,7 @@ bench: install
 	$(PY) benchmarks/inference_peak.py
 	$(PY) benchmarks/train_overhead.py
 	$(PY) benchmarks/precision.py
+	$(PY) benchmarks/bootstrap.py
 
 clean:
 	rm -rf work_dirs results .pytest_cache

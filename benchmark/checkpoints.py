@@ -189,7 +189,8 @@ def load_untrusted(path: str | os.PathLike, map_location="cpu") -> dict:
     except FileNotFoundError:
         raise DfbenchError(f"{path}: checkpoint file not found") from None
     except (RuntimeError, OSError, EOFError, ValueError) as e:
-        raise DfbenchError(f"{path}: not a readable checkpoint ({type(e).__name__}: {str(e).splitlines()[0]}); "
+        first = (str(e).strip().splitlines() or [""])[0]  # an empty file's error has no text at all
+        raise DfbenchError(f"{path}: not a readable checkpoint ({type(e).__name__}{': ' + first if first else ''}); "
                            "download it again") from None
     if not isinstance(obj, Mapping):
         raise DfbenchError(f"{path}: holds a {type(obj).__name__}, not a dict of tensors")
@@ -359,10 +360,35 @@ def load_run_checkpoint(path: str | os.PathLike, work_dir: str | os.PathLike, ma
     return torch.load(path, map_location=map_location, weights_only=False)
 
 
+ATOMIC_BACKEND = "dfbench_atomic"  # the MMEngine file backend name a CheckpointHook's backend_args selects
+
+
+def register_atomic_backend() -> None:
+    """Register MMEngine's local file backend with atomic writes as :data:`ATOMIC_BACKEND`.
+
+    A CheckpointHook configured with ``backend_args=dict(backend="dfbench_atomic")`` then saves every
+    checkpoint through :func:`dfbench.results.write_atomic` (the project's one writer): a crash, Ctrl-C
+    or a full disk leaves the previous file or none, never a truncated ``epoch_N.pth``.
+    """
+    from mmengine.fileio import LocalBackend, register_backend
+
+    from dfbench.results import write_atomic
+
+    class AtomicLocalBackend(LocalBackend):
+        def put(self, obj: bytes, filepath) -> None:
+            write_atomic(Path(filepath), obj)
+
+        def put_text(self, obj: str, filepath, encoding: str = "utf-8") -> None:
+            write_atomic(Path(filepath), obj.encode(encoding))
+
+    register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)
+
+
 @contextmanager
 def mmengine_checkpoint_policy(work_dir: str | os.PathLike) -> Iterator[None]:
     """Within the block, MMEngine loads local checkpoints under ``work_dir`` as dfbench's own
-    (resume, best checkpoint) and every other local file as untrusted.
+    (resume, best checkpoint) and every other local file as untrusted; checkpoints are saved
+    atomically by hooks that select :data:`ATOMIC_BACKEND` (:func:`register_atomic_backend`).
 
     MMEngine loads checkpoints (``resume``, ``load_from``, ``init_cfg=Pretrained``) with a bare
     ``torch.load``; this registers two loaders with MMEngine's public
@@ -380,6 +406,7 @@ def mmengine_checkpoint_policy(work_dir: str | os.PathLike) -> Iterator[None]:
     def load_from_untrusted_local(filename, map_location=None):
         return load_untrusted(os.path.expanduser(filename), map_location)
 
+    register_atomic_backend()
     saved = dict(CheckpointLoader._schemes)  # no public way to unregister: restore the table
     try:
         CheckpointLoader.register_scheme(prefixes="", loader=load_from_untrusted_local, force=True)

@@ -10,6 +10,7 @@ Quick start::
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import sys
 from pathlib import Path
@@ -21,6 +22,18 @@ from dfbench.errors import DfbenchError
 
 def _echo_err(msg: str) -> None:
     click.echo(msg, err=True)
+
+
+def _seeds(text: str) -> list[int]:
+    """``--seeds "0 1 2"`` or ``0,1,2``: distinct integers, in the order given."""
+    try:
+        seeds = [int(x) for x in text.replace(",", " ").split()]
+    except ValueError:
+        raise DfbenchError(f"--seeds {text!r}: give whole numbers separated by spaces or commas, "
+                           "e.g. '0 1 2'") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise DfbenchError(f"--seeds {text!r}: give at least one seed, each once")
+    return seeds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,6 +63,9 @@ def cli():
 @click.option("--size", type=click.Choice(["auto", "paper", "cpu"]), default="auto", show_default=True,
               help="Model size; auto = cpu on synthetic data, paper on FF++.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seeds", default=None, metavar="'0 1 2'",
+              help="Several seeds, one after the other (spaces or commas); finished ones are skipped. "
+                   "The leaderboard shows mean ± sd over seeds and the pooled interval.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
               help="Folder of result records (one JSON per run).")
 @click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
@@ -69,7 +85,7 @@ def cli():
               show_default=True, help="Training framework's console log; INFO shows MMEngine's full log.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (runs and their videos) without training.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def run(dry_run, as_json, **kw):
+def run(dry_run, as_json, seeds, **kw):
     """Train and test a detector under a protocol; one result record per run.
 
     \b
@@ -77,27 +93,36 @@ def run(dry_run, as_json, **kw):
       dfbench run --detector resnext3d_nl --protocol cross
       dfbench run --detector resnet3d --protocol all --data /data/ffpp --size paper
       dfbench run --detector resnet3d --protocol all --pretrained ~/weights/resnet-101-kinetics.pth --precision bf16
+      dfbench run --detector resnext3d_nl --protocol all --seeds "0 1 2"
       torchrun --nproc_per_node 4 -m dfbench run --detector resnet3d --protocol all --launcher pytorch
     """
+    from dataclasses import replace
+
     from dfbench.distributed import is_main
     from dfbench.engine import RunOptions
     from dfbench.engine import dry_run as plan
     from dfbench.engine import run as execute
 
     opts = RunOptions(**kw)
+    seed_list = _seeds(seeds) if seeds is not None else [opts.seed]
     if dry_run:
-        p = plan(opts)
+        plans = [plan(replace(opts, seed=seed)) for seed in seed_list]
         if as_json:
-            click.echo(json.dumps(p, indent=1))
-        else:
+            click.echo(json.dumps(plans[0] if seeds is None else plans, indent=1))
+            return
+        for seed, p in zip(seed_list, plans):
             for r in p["runs"]:
                 counts = ", ".join(f"{s} {len(r[s])}" for s in ("train", "val", "test"))
-                click.echo(f"{r['name']}: train on {'+'.join(r['train_methods'])}, "
-                           f"test on {'+'.join(r['test_methods'])} ({counts} videos)")
+                state = "finished, would be skipped" if r["finished"] else "would train"
+                click.echo(f"{r['name']}{f' (seed {seed})' if seeds is not None else ''}: train on "
+                           f"{'+'.join(r['train_methods'])}, test on {'+'.join(r['test_methods'])} ({counts} videos); "
+                           f"settings {r['settings_id']}, {state}")
         return
     # stdout carries results only: progress and training logs (MMEngine logs to stdout) go to stderr.
+    outcomes = []
     with contextlib.redirect_stdout(sys.stderr):
-        outcomes = execute(opts, progress=_echo_err)
+        for seed in seed_list:
+            outcomes += execute(replace(opts, seed=seed), progress=_echo_err)
     if not is_main(opts.launcher):  # one summary per launch, from rank 0
         return
     if as_json:
@@ -122,7 +147,9 @@ def detectors(as_json):
              "sizes": {k: {"clip_len": v.clip_len, "crop_size": v.crop_size, "parameters": v.parameters}
                        for k, v in s.meta.sizes.items()},
              "paper_name": s.meta.paper_name, "paper_parameters": s.meta.paper_parameters,
-             "pretrainable": s.meta.pretrainable, "plugin": s.plugin} for s in specs.values()]
+             "pretrainable": s.meta.pretrainable, "pretrained_by_default": s.meta.pretrained_by_default,
+             "checkpoint": s.meta.checkpoint.source if s.meta.checkpoint else None,
+             "plugin": s.plugin} for s in specs.values()]
     if as_json:
         click.echo(json.dumps({"detectors": rows, "broken_plugins": plugins.broken}, indent=1))
         return
@@ -216,13 +243,14 @@ def synth(out, seed, compression, pairs, frames):
 @click.argument("root", type=click.Path(path_type=Path))
 @click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
 @click.option("--splits", type=click.Path(path_type=Path), default=None)
+@click.option("--quick", is_flag=True, help="Only look for the files; do not decode their first and last frames.")
 @click.option("--json", "as_json", is_flag=True)
-def check(root, compression, splits, as_json):
-    """Count videos per method and split; list what is missing (exit 1 if anything is)."""
+def check(root, compression, splits, quick, as_json):
+    """Count videos per method and split; list what is missing and what does not decode (exit 1 if any)."""
     from dfbench.datacheck import check as run_check
     from dfbench.datacheck import format_report
 
-    report = run_check(root, compression, splits)
+    report = run_check(root, compression, splits, quick=quick, progress=_echo_err)
     click.echo(json.dumps(report, indent=1) if as_json else format_report(report))
     if not report["ok"]:
         sys.exit(1)
@@ -282,19 +310,56 @@ def preprocess(data, compression, methods, face_finder, sizes, shard, workers, c
 @cli.command()
 @click.option("--results", type=click.Path(path_type=Path), default=Path("results"), show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of stdout.")
-def leaderboard(results, out):
-    """Render the leaderboard (Markdown) from stored results, beside the paper's numbers."""
+@click.option("--strict", is_flag=True, help="Exit 1 when any record was refused (it is still left out).")
+def leaderboard(results, out, strict):
+    """Render the leaderboard (Markdown) from stored results, beside the paper's numbers.
+
+    \b
+    Every record is checked first: its schema, its settings id, and its metrics recomputed from its
+    per-video scores. A record that fails is left out with one warning line naming the file.
+    """
     from dfbench.leaderboard import render_dir
     from dfbench.results import write_atomic
 
     if not Path(results).is_dir():
         raise DfbenchError(f"{results}: results folder not found; run `dfbench run` first or pass --results")
-    text = render_dir(results)
+    warnings: list[str] = []
+    text = render_dir(results, warn=warnings.append)
+    for w in warnings:
+        _echo_err(f"warning: {w}")
     if out is None:
         click.echo(text, nl=False)
     else:
         write_atomic(Path(out), text)
         _echo_err(f"wrote {out}")
+    if strict and warnings:
+        _echo_err(f"error: {len(warnings)} record(s) refused (--strict)")
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("record_a", type=click.Path(path_type=Path))
+@click.argument("record_b", type=click.Path(path_type=Path))
+@click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
+              help="Paired pair-bootstrap resamples.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def compare(record_a, record_b, resamples, seed, as_json):
+    """Is B's AUC different from A's on the same test videos? (paired pair bootstrap and DeLong)
+
+    \b
+    Both records are checked first (schema, settings id, metrics); records whose test videos
+    differ are refused, saying how.
+    Example:
+      dfbench compare results/A.json results/B.json --json
+    """
+    from dfbench.compare import compare as run_compare
+    from dfbench.compare import format_comparison
+    from dfbench.results import read_record
+
+    a, b = read_record(record_a), read_record(record_b)
+    result = run_compare(a.to_dict(), b.to_dict(), n_resamples=resamples, seed=seed)
+    click.echo(json.dumps(result, indent=1) if as_json else format_comparison(result))
 
 
 def main(argv=None):
@@ -313,3 +378,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         _echo_err("interrupted: finished runs are saved; run the same command again to resume")
         sys.exit(130)
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        _echo_err(f"error: disk full{' writing ' + str(e.filename) if e.filename else ''}; free space and run "
+                  "the same command again (finished runs are saved)")
+        sys.exit(1)

@@ -60,6 +60,9 @@ class DetectorMeta:
     description: str = ""
     paper_parameters: int | None = None  # the paper's own count (e.g. its Table 6), shown beside ours
     pretrainable: bool = True  # False: the detector is defined as trained from scratch; refuse --pretrained
+    # False: the paper trains it from scratch, so --pretrained auto loads nothing; ``checkpoint`` is then
+    # only for an explicit ablation (--pretrained PATH|URL), which records and the leaderboard keep apart.
+    pretrained_by_default: bool = True
 
     def __post_init__(self):
         if not _NAME.match(self.name):
@@ -124,6 +127,11 @@ class Detector(Protocol):
         The videos' labels are ``UNKNOWN_LABEL``: a detector never sees test labels.
         """
         ...
+
+
+# Optional, found with getattr and called before any work (dfbench.preflight, dfbench.engine):
+#   check(config: FitConfig) -> None   raise DfbenchError for settings the detector cannot run
+#   resolved_config() -> dict          its JSON-able configuration; the hash enters the run's settings
 
 
 PRECISIONS = ("fp32", "bf16", "fp16")

@@ -1,7 +1,9 @@
 """The run engine: protocol runs planned, data cropped, detectors trained and scored, records saved.
 
 Functions here return values and never print; the CLI reports progress through a callback.
-Finished runs are skipped on a re-run, so an interrupted protocol resumes at the run it lost.
+Cheap checks run before any expensive work (:mod:`dfbench.preflight`). A finished run is skipped
+only when its record carries the same settings id (:mod:`dfbench.settings`), so an interrupted
+protocol resumes at the run it lost and a changed setting trains again, beside the old record.
 """
 
 from __future__ import annotations
@@ -9,23 +11,36 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
-import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dfbench
 from dfbench import distributed, plugins, results, splits
-from dfbench.checkpoints import fetch, is_url
+from dfbench.checkpoints import is_url
+from dfbench.crops import CACHE_VERSION as CROP_CACHE_VERSION
 from dfbench.crops import CROP_SCALE, CropCache
-from dfbench.detector import PRECISIONS, UNKNOWN_LABEL, Checkpoint, DetectorMeta, DetectorSpec, FitConfig, VideoRef
+from dfbench.detector import UNKNOWN_LABEL, Checkpoint, DetectorMeta, DetectorSpec, FitConfig, VideoRef
 from dfbench.errors import BadVideoError, DfbenchError
 from dfbench.layout import REAL, SYNTHETIC_MANIFEST, DatasetRoot, method_dir, open_root
 from dfbench.metrics import video_metrics
 from dfbench.plan import PlannedVideo, RunPlan, plan_run
+from dfbench.preflight import (
+    build_detector,
+    check_detector_config,
+    check_numbers,
+    check_precision,
+    check_pretrained,
+    check_writable,
+)
 from dfbench.protocols import Protocol, expand
 from dfbench.protocols import load as load_protocol
+from dfbench.provenance import code_sha256, distribution_version, git_revision, portable_path
+from dfbench.settings import data_fingerprint, settings_id, sha256_of
+from dfbench.settings import run_settings as make_settings
 
 Progress = Callable[[str], None]
 SYNTH_SEED = 0  # the embedded default data is always generated with this seed
@@ -64,6 +79,9 @@ class Prepared:
     plans: list[RunPlan]
     notices: list[str] = field(default_factory=list)
     pretrained: Checkpoint | None = None
+    pretrained_sha256: str | None = None  # of the file actually loaded (fetched and checked in prepare)
+    config_sha256: str | None = None  # of the detector's resolved configuration, when it reports one
+    cache: Path = Path(".")  # the cache root (crops, the embedded synthetic set)
 
 
 def cache_root(opts: RunOptions) -> Path:
@@ -86,27 +104,44 @@ def embedded_dataset(cache: Path, compression: str, progress: Progress | None = 
     return out
 
 
-def prepare(opts: RunOptions, progress: Progress | None = None) -> Prepared:
-    """Resolve names and data and plan every run, without training anything."""
+def prepare(opts: RunOptions, progress: Progress | None = None, *, dry: bool = False) -> Prepared:
+    """Resolve names, check every cheap thing, then find the data and plan every run; trains nothing.
+
+    The checks come first (numbers, precision, detector and protocol names, pretrained file,
+    writable folders, a buildable detector that accepts the settings), so a mistake costs seconds,
+    not a preprocessing pass. ``dry``: a plan only, so the output folders are not checked.
+    """
+    check_numbers(opts.seed, opts.epochs)
+    check_precision(opts.precision)
     protocol = load_protocol(opts.protocol)
     spec = plugins.get_detector(opts.detector)
     specs = expand(protocol, opts.method)
     compression = opts.compression or protocol.compression
+    size = opts.size
+    if size == "auto":
+        size = "cpu" if opts.data is None or (Path(opts.data) / SYNTHETIC_MANIFEST).is_file() else "paper"
+    if size not in spec.meta.sizes:
+        raise DfbenchError(f"detector {spec.meta.name} has no size {size!r}; it has {', '.join(spec.meta.sizes)}")
+    pretrained = resolve_pretrained(opts.pretrained, spec.meta, size)
+    pretrained_sha256 = check_pretrained(pretrained)  # a missing, empty or unsafe file fails now
+    if not dry:
+        check_writable(Path(opts.output), "output")
+        check_writable(Path(opts.work_dir), "work dir")
+    detector = build_detector(spec, size)
+    probe = Prepared(protocol, None, compression, spec, size, [], pretrained=pretrained,  # type: ignore[arg-type]
+                     pretrained_sha256=pretrained_sha256)
+    check_detector_config(detector, spec, fit_config(probe, opts, Path(opts.work_dir) / "check", None))
+    resolved = getattr(detector, "resolved_config", None)
+    config_sha256 = sha256_of(resolved()) if callable(resolved) else None
+
     notices = []
+    cache = cache_root(opts)
     data = opts.data
     if data is None:
-        data = embedded_dataset(cache_root(opts), compression, progress, opts.launcher)
+        data = embedded_dataset(cache, compression, progress, opts.launcher)
         notices.append(f"no --data given: using the embedded synthetic FF++ set at {data}; "
                        "every result is labelled synthetic")
     dataset = open_root(Path(data), compression)
-    size = opts.size
-    if size == "auto":
-        size = "cpu" if dataset.kind == "synthetic" else "paper"
-    if size not in spec.meta.sizes:
-        raise DfbenchError(f"detector {spec.meta.name} has no size {size!r}; it has {', '.join(spec.meta.sizes)}")
-    if opts.precision not in PRECISIONS:
-        raise DfbenchError(f"--precision {opts.precision!r}: choose one of {', '.join(PRECISIONS)}")
-    pretrained = resolve_pretrained(opts.pretrained, spec.meta, size)
     sp = splits.load(dataset.path, opts.splits)  # refuses split files that share an identity
     plans = [plan_run(dataset.path, compression, sp, r) for r in specs]
     for r in specs:
@@ -114,14 +149,16 @@ def prepare(opts: RunOptions, progress: Progress | None = None) -> Prepared:
             if not (method_dir(dataset.path, m, compression) / "videos").is_dir():
                 raise DfbenchError(f"{method_dir(dataset.path, m, compression) / 'videos'}: missing; download "
                                    f"{m} at {compression} or run a protocol without it")
-    return Prepared(protocol, dataset, compression, spec, size, plans, notices, pretrained)
+    return Prepared(protocol, dataset, compression, spec, size, plans, notices, pretrained, pretrained_sha256,
+                    config_sha256, cache)
 
 
 def resolve_pretrained(choice: str, meta: DetectorMeta, size: str) -> Checkpoint | None:
     """What ``--pretrained`` means for this detector and size.
 
     ``auto``: the detector's own checkpoint (``DetectorMeta.checkpoint``, Kinetics-400 weights) at
-    the paper size, nothing at the cpu size (its narrow architectures match no published weights);
+    the paper size, nothing at the cpu size (its narrow architectures match no published weights),
+    and nothing for a detector the paper trains from scratch (``pretrained_by_default=False``);
     ``none``: train from initialised weights; a path or URL: that file, which a detector defined
     as trained from scratch (``pretrainable=False``) refuses.
     """
@@ -129,7 +166,7 @@ def resolve_pretrained(choice: str, meta: DetectorMeta, size: str) -> Checkpoint
     if choice == "none":
         return None
     if choice == "auto":
-        return meta.checkpoint if size == "paper" and meta.pretrainable else None
+        return meta.checkpoint if size == "paper" and meta.pretrainable and meta.pretrained_by_default else None
     if not meta.pretrainable:
         raise DfbenchError(f"detector {meta.name} is trained from scratch by definition: drop --pretrained {choice} "
                            "(or pick a pretrainable detector)")
@@ -142,15 +179,51 @@ def resolve_pretrained(choice: str, meta: DetectorMeta, size: str) -> Checkpoint
 
 
 def dry_run(opts: RunOptions) -> dict:
-    """The plan as JSON-able data: each run's name and its train/val/test videos with label and method."""
-    p = prepare(opts)
+    """The plan as JSON-able data: each run's name, settings id, whether a finished record with that id
+    exists, and its train/val/test videos with label, method and pair."""
+    p = prepare(opts, dry=True)
+    finder_name = choose_face_finder(opts, p.dataset, p.compression)
+    cache = CropCache(p.cache, p.dataset.path, finder_name, size=p.detector.meta.sizes[p.size].crop_size)
+    runs = []
+    for plan in p.plans:
+        settings = run_settings(p, plan, opts, finder_name, cache)
+        sid = settings_id(settings)
+        path = Path(opts.output) / results.record_name(p.protocol.id, plan.spec.name, p.detector.meta.name, p.size,
+                                                       _dataset_info(p, settings), opts.seed, sid)
+        runs.append({**plan.to_dict(), "settings_id": sid, "finished": path.is_file(), "record": str(path),
+                     "settings": settings})
     return {
         "protocol": p.protocol.id, "protocol_version": p.protocol.version, "detector": p.detector.meta.name,
         "size": p.size, "precision": opts.precision,
-        "pretrained": {"source": p.pretrained.source, "sha256": p.pretrained.sha256} if p.pretrained else None,
+        "pretrained": {"source": p.pretrained.source, "sha256": p.pretrained_sha256} if p.pretrained else None,
         "dataset": {"kind": p.dataset.kind, "root": str(p.dataset.path), "compression": p.compression},
-        "runs": [plan.to_dict() for plan in p.plans],
+        "face_finder": finder_name,
+        "runs": runs,
     }
+
+
+@contextmanager
+def run_lock(record_path: Path, progress: Progress | None, tag: str, enabled: bool = True) -> Iterator[None]:
+    """Hold the lock of one run (``<output>/.locks/<record>.lock``, filelock): an identical run started
+    meanwhile waits here, then finds the record and skips. The lock file stays; the lock does not."""
+    if not enabled:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(record_path.parent / ".locks" / (record_path.stem + ".lock")))
+    record_path.parent.joinpath(".locks").mkdir(parents=True, exist_ok=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if progress:
+            progress(f"{tag}: another dfbench process is running this very run (lock {lock.lock_file}); "
+                     "waiting for it to finish")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def choose_face_finder(opts: RunOptions, dataset: DatasetRoot, compression: str) -> str:
@@ -165,18 +238,6 @@ def choose_face_finder(opts: RunOptions, dataset: DatasetRoot, compression: str)
     if all((hub_checkpoints() / f).is_file() for f in FAN_WEIGHTS):
         return "face-alignment"
     return "opencv"
-
-
-def git_revision() -> str:
-    here = Path(__file__).resolve().parent
-    try:
-        rev = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return rev + ("+dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def class_weights(videos: list[VideoRef]) -> tuple[float, float]:
@@ -198,89 +259,213 @@ class RunOutcome:
 
 
 def run(opts: RunOptions, progress: Progress = lambda _: None) -> list[RunOutcome]:
-    """Train and score every run of the protocol, saving one record per run; skip finished runs."""
+    """Train and score every run of the protocol, saving one record per run; skip finished runs.
+
+    A finished record is reused only when its settings id is the one asked for now; a run with
+    other settings trains again and writes its record beside the old one (never over it). A lock
+    per run keeps two identical launches from training the same run at once.
+    """
     main = distributed.is_main(opts.launcher)
     if not main:  # under torchrun/srun: rank 0 reports progress, the detector prints one line per rank
         progress = lambda _: None  # noqa: E731
     p = prepare(opts, progress)
     for n in p.notices:
         progress(n)
-    if p.pretrained:  # a missing or unreachable checkpoint fails now, before any preprocessing
-        fetch(p.pretrained.source, p.pretrained.sha256)
     meta = p.detector.meta
     spec_size = meta.sizes[p.size]
-    dataset_info = results.DatasetInfo(kind=p.dataset.kind, compression=p.compression, root=str(p.dataset.path),
-                                       seed=(p.dataset.synthetic or {}).get("seed"))
     finder_name = choose_face_finder(opts, p.dataset, p.compression)
     # The face finder is built by the cache only when a video has no face track yet (dfbench preprocess fills it).
     cache = CropCache(cache_root(opts), p.dataset.path, finder_name, size=spec_size.crop_size)
     outcomes = []
     for i, plan in enumerate(p.plans, 1):
         tag = f"[{i}/{len(p.plans)}] {plan.spec.name}"
-        name = results.record_name(p.protocol.id, plan.spec.name, meta.name, p.size, dataset_info, opts.seed)
-        record_path = Path(opts.output) / name
-        if record_path.is_file():
-            old = results.RunResult.from_dict(json.loads(record_path.read_text()))
-            if old.protocol_version == p.protocol.version:
-                _check_same_setup(old, record_path, opts.precision, p.pretrained)
-                progress(f"{tag}: finished before, skipped ({record_path})")
+        settings = run_settings(p, plan, opts, finder_name, cache)
+        sid = settings_id(settings)
+        dataset_info = _dataset_info(p, settings)
+        record_path = Path(opts.output) / results.record_name(p.protocol.id, plan.spec.name, meta.name, p.size,
+                                                              dataset_info, opts.seed, sid)
+        with run_lock(record_path, progress if main else None, tag, enabled=main):
+            old = _finished(record_path, progress, tag)
+            if old is not None:
+                progress(f"{tag}: finished before with the same settings ({sid}), skipped ({record_path})")
                 outcomes.append(RunOutcome(plan.spec.name, record_path, True, old))
                 continue
-        work_dir = Path(opts.work_dir) / Path(name).stem
-        failed: list[dict] = []
-        if main:
-            refs = {s: _crop_all(getattr(plan, s), cache, failed, lambda m, s=s, tag=tag: progress(f"{tag}: {s} {m}"))
-                    for s in ("train", "val", "test")}
-            if distributed.world_size(opts.launcher) > 1:
-                results.write_atomic(work_dir / PREPARED, json.dumps({"digest": _plan_digest(plan, cache),
-                                                                      "failed": failed}))
-        else:
-            refs, failed = _crops_of_rank0(plan, cache, work_dir / PREPARED)
-        if not refs["train"] or not refs["test"]:
-            raise DfbenchError(f"{tag}: no usable {'training' if not refs['train'] else 'test'} videos "
-                               f"({len(failed)} failed, first: {failed[0]['error'] if failed else '-'})")
-        config = FitConfig(
-            work_dir=work_dir, seed=opts.seed, size=p.size, clip_len=spec_size.clip_len,
-            crop_size=spec_size.crop_size,
-            class_weights=class_weights(refs["train"]) if p.protocol.class_weighted_loss else None,
-            trunk_len=p.protocol.trunk_len, epochs=opts.epochs, launcher=opts.launcher,
-            pretrained=p.pretrained.source if p.pretrained else None, precision=opts.precision,
-            frames_per_video=p.protocol.train_frames_per_video if meta.input_kind == "frame" else None,
-            extra={"log_level": opts.log_level,
-                   **({"pretrained_sha256": p.pretrained.sha256} if p.pretrained and p.pretrained.sha256 else {})},
-        )
-        progress(f"{tag}: training {meta.name} ({p.size}) on {len(refs['train'])} videos, "
-                 f"validating on {len(refs['val'])}")
-        detector = p.detector.build(p.size)
-        fit_report = detector.fit(refs["train"], refs["val"], config)
-        progress(f"{tag}: scoring {len(refs['test'])} test videos")
-        # Test labels never reach a detector: it scores blind, the core grades.
-        scores = detector.score([replace(v, label=UNKNOWN_LABEL) for v in refs["test"]], config)
-        if len(scores) != len(refs["test"]):
-            raise DfbenchError(f"detector {meta.name} returned {len(scores)} scores for {len(refs['test'])} videos")
-        test = refs["test"]
-        metrics = video_metrics([v.label for v in test], scores, [v.method for v in test])
-        result = results.RunResult(
-            protocol=p.protocol.id, protocol_version=p.protocol.version, protocol_kind=p.protocol.short_kind,
-            run=plan.spec.name, train_methods=list(plan.spec.train_methods),
-            test_methods=list(plan.spec.test_methods), detector=meta.name, detector_plugin=p.detector.plugin,
-            size=p.size, parameters=spec_size.parameters, dataset=dataset_info, seed=opts.seed,
-            dfbench_version=dfbench.__version__, git_revision=git_revision(), metrics=metrics,
-            videos=[results.VideoScore(v.key, v.method, v.label, float(s)) for v, s in zip(test, scores)],
-            checkpoint=loaded_checkpoint(fit_report), precision=opts.precision,
-            failed_videos=failed, fit=fit_report,
-            preprocessing={"face_finder": finder_name, "face_track": cache.track_key, "crop_scale": CROP_SCALE,
-                           "crop_size": spec_size.crop_size, "clip_len": spec_size.clip_len,
-                           "trunk_len": p.protocol.trunk_len,
-                           **({"train_frames_per_video": p.protocol.train_frames_per_video}
-                              if meta.input_kind == "frame" else {})},
-            created=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        )
-        if main:  # under a distributed launcher, one record per run
-            results.save(result, Path(opts.output))
+            result = _train_and_score(p, plan, opts, tag, progress, cache, finder_name, settings, sid,
+                                      dataset_info, main)
+            if main:  # under a distributed launcher, one record per run
+                results.save(result, Path(opts.output))
+        metrics = result.metrics
         progress(f"{tag}: TCR {metrics['tcr']:.4f}, AUC {_fmt(metrics['auc'])} -> {record_path}")
         outcomes.append(RunOutcome(plan.spec.name, record_path, False, result))
     return outcomes
+
+
+def _train_and_score(p: Prepared, plan: RunPlan, opts: RunOptions, tag: str, progress: Progress, cache: CropCache,
+                     finder_name: str, settings: dict, sid: str, dataset_info: results.DatasetInfo,
+                     main: bool) -> results.RunResult:
+    meta = p.detector.meta
+    spec_size = meta.sizes[p.size]
+    work_dir = Path(opts.work_dir) / Path(results.record_name(p.protocol.id, plan.spec.name, meta.name, p.size,
+                                                              dataset_info, opts.seed, sid)).stem
+    failed: list[dict] = []
+    if main:
+        refs = {s: _crop_all(getattr(plan, s), cache, failed, lambda m, s=s, tag=tag: progress(f"{tag}: {s} {m}"))
+                for s in ("train", "val", "test")}
+        if distributed.world_size(opts.launcher) > 1:
+            results.write_atomic(work_dir / PREPARED, json.dumps({"digest": _plan_digest(plan, cache),
+                                                                  "failed": failed}))
+    else:
+        refs, failed = _crops_of_rank0(plan, cache, work_dir / PREPARED)
+    if not refs["train"] or not refs["test"]:
+        raise DfbenchError(f"{tag}: no usable {'training' if not refs['train'] else 'test'} videos "
+                           f"({len(failed)} failed, first: {failed[0]['error'] if failed else '-'})")
+    config = fit_config(p, opts, work_dir, refs["train"])
+    progress(f"{tag}: training {meta.name} ({p.size}) on {len(refs['train'])} videos, "
+             f"validating on {len(refs['val'])}")
+    detector = build_detector(p.detector, p.size)
+    fit_report = detector.fit(refs["train"], refs["val"], config)
+    check_fit_report(meta.name, fit_report)
+    progress(f"{tag}: scoring {len(refs['val'])} validation and {len(refs['test'])} test videos")
+    # Labels never reach a detector's score(): it scores blind, the core grades.
+    val_scores = check_scores(meta.name, "validation", refs["val"],
+                              detector.score([replace(v, label=UNKNOWN_LABEL) for v in refs["val"]], config))
+    test = refs["test"]
+    scores = check_scores(meta.name, "test", test,
+                          detector.score([replace(v, label=UNKNOWN_LABEL) for v in test], config))
+    pair_of = {v.key: v.pair for v in plan.test}
+    metrics = video_metrics([v.label for v in test], scores, [v.method for v in test],
+                            pairs=[pair_of[v.key] for v in test],
+                            val_labels=[v.label for v in refs["val"]], val_scores=val_scores)
+    return results.RunResult(
+        protocol=p.protocol.id, protocol_version=p.protocol.version, protocol_kind=p.protocol.short_kind,
+        run=plan.spec.name, train_methods=list(plan.spec.train_methods),
+        test_methods=list(plan.spec.test_methods), detector=meta.name, detector_plugin=p.detector.plugin,
+        size=p.size, parameters=spec_size.parameters, dataset=dataset_info, seed=opts.seed,
+        dfbench_version=dfbench.__version__, git_revision=git_revision(), metrics=metrics,
+        videos=[results.VideoScore(v.key, v.method, v.label, float(s), pair_of[v.key]) for v, s in zip(test, scores)],
+        checkpoint=loaded_checkpoint(fit_report), precision=opts.precision,
+        failed_videos=[dict(f, path=_under(f["path"], p.dataset.path)) for f in failed],
+        fit=_portable_report(fit_report, opts.work_dir), preprocessing=settings["preprocessing"],
+        settings=settings, settings_id=sid,
+        created=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+    )
+
+
+def fit_config(p: Prepared, opts: RunOptions, work_dir: Path, train: list[VideoRef] | None) -> FitConfig:
+    """The FitConfig of one run (``train`` None: for the checks before any crop, without class weights)."""
+    meta = p.detector.meta
+    spec_size = meta.sizes[p.size]
+    return FitConfig(
+        work_dir=work_dir, seed=opts.seed, size=p.size, clip_len=spec_size.clip_len,
+        crop_size=spec_size.crop_size,
+        class_weights=class_weights(train) if train is not None and p.protocol.class_weighted_loss else None,
+        trunk_len=p.protocol.trunk_len, epochs=opts.epochs, launcher=opts.launcher,
+        pretrained=p.pretrained.source if p.pretrained else None, precision=opts.precision,
+        frames_per_video=p.protocol.train_frames_per_video if meta.input_kind == "frame" else None,
+        extra={"log_level": opts.log_level, **({"pretrained_sha256": p.pretrained_sha256}
+                                                if p.pretrained and p.pretrained_sha256 else {})},
+    )
+
+
+def run_settings(p: Prepared, plan: RunPlan, opts: RunOptions, finder_name: str, cache: CropCache) -> dict:
+    """Everything that can move this run's score (:mod:`dfbench.settings` says what is left out and why)."""
+    meta = p.detector.meta
+    spec_size = meta.sizes[p.size]
+    sizes = {s: [(v.key, v.path.stat().st_size if v.path.is_file() else -1) for v in getattr(plan, s)]
+             for s in ("train", "val", "test")}
+    synthetic = p.dataset.synthetic
+    module = getattr(p.detector.build, "__module__", None) or type(p.detector.build).__module__
+    return make_settings(
+        protocol={"id": p.protocol.id, "version": p.protocol.version, "run": plan.spec.name,
+                  "train_methods": list(plan.spec.train_methods), "test_methods": list(plan.spec.test_methods)},
+        data={"kind": p.dataset.kind, "compression": p.compression, "fingerprint": data_fingerprint(sizes, synthetic),
+              "videos": {s: len(v) for s, v in sizes.items()}, "synthetic_seed": (synthetic or {}).get("seed")},
+        preprocessing={"face_finder": finder_name, "face_track": cache.track_key, "crop_scale": CROP_SCALE,
+                       "crop_size": spec_size.crop_size, "clip_len": spec_size.clip_len,
+                       "trunk_len": p.protocol.trunk_len, "crop_cache_version": CROP_CACHE_VERSION,
+                       **({"train_frames_per_video": p.protocol.train_frames_per_video}
+                          if meta.input_kind == "frame" else {})},
+        detector={"name": meta.name, "plugin": p.detector.plugin,
+                  "version": distribution_version(p.detector.plugin) if p.detector.plugin else None,
+                  "code_sha256": code_sha256(module), "config_sha256": p.config_sha256, "size": p.size,
+                  "parameters": spec_size.parameters},
+        training={"epochs": opts.epochs, "seed": opts.seed, "precision": opts.precision,
+                  "pretrained": _pretrained_setting(p),
+                  "world_size": distributed.world_size(opts.launcher),
+                  "class_weighted_loss": p.protocol.class_weighted_loss},
+        dfbench_version=dfbench.__version__,
+    )
+
+
+def _pretrained_setting(p: Prepared) -> dict | None:
+    """Which starting weights, by hash; ``default`` says whether they are what ``--pretrained auto`` gives
+    (the paper's configuration), so the leaderboard keeps ablations apart."""
+    default = resolve_pretrained("auto", p.detector.meta, p.size)
+    if p.pretrained is None:
+        return None if default is None else {"sha256": None, "default": False}
+    return {"sha256": p.pretrained_sha256, "default": default is not None and default.source == p.pretrained.source}
+
+
+def _dataset_info(p: Prepared, settings: dict) -> results.DatasetInfo:
+    return results.DatasetInfo(kind=p.dataset.kind, compression=p.compression,
+                               root=portable_path(p.dataset.path, roots={"$DFBENCH_CACHE": p.cache}),
+                               seed=(p.dataset.synthetic or {}).get("seed"),
+                               fingerprint=settings["data"]["fingerprint"])
+
+
+def _finished(record_path: Path, progress: Progress, tag: str) -> results.RunResult | None:
+    """The finished record at ``record_path``; a damaged one is set aside (``.corrupt``), never deleted."""
+    if not record_path.is_file():
+        return None
+    try:
+        return results.read_record(record_path)
+    except DfbenchError as e:
+        aside = record_path.with_name(record_path.name + ".corrupt")
+        os.replace(record_path, aside)
+        progress(f"{tag}: warning: {e}; kept it as {aside.name} and running again")
+        return None
+
+
+def check_scores(detector: str, split: str, videos: list[VideoRef], scores) -> list[float]:
+    """A detector's scores as the core accepts them: one finite probability in [0, 1] per video."""
+    try:
+        values = [float(s) for s in scores]
+    except (TypeError, ValueError):
+        raise DfbenchError(f"detector {detector} returned {split} scores that are not numbers; "
+                           "score() must return one float per video") from None
+    if len(values) != len(videos):
+        raise DfbenchError(f"detector {detector} returned {len(values)} {split} scores for {len(videos)} videos; "
+                           "score() must return one per video")
+    bad = [(v.key, s) for v, s in zip(videos, values) if not (math.isfinite(s) and 0.0 <= s <= 1.0)]
+    if bad:
+        raise DfbenchError(f"detector {detector} gave {len(bad)} {split} score(s) outside [0, 1] or not finite "
+                           f"(first: {bad[0][0]} = {bad[0][1]}); score() must return probabilities")
+    return values
+
+
+def check_fit_report(detector: str, report) -> None:
+    if not isinstance(report, dict):
+        raise DfbenchError(f"detector {detector}: fit() returned a {type(report).__name__}, not a dict")
+    try:
+        json.dumps(report, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise DfbenchError(f"detector {detector}: fit() report is not JSON-serialisable ({e})") from None
+
+
+def _under(path: str, root: Path) -> str:
+    """A failed video's path relative to the dataset root (records hold no machine paths)."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return portable_path(path)
+
+
+def _portable_report(report: dict, work_root: Path) -> dict:
+    """The fit report with its paths (the best checkpoint) made relative to the work folder."""
+    out = dict(report)
+    if isinstance(out.get("best_checkpoint"), str):
+        out["best_checkpoint"] = portable_path(out["best_checkpoint"], roots={"$WORK_DIR": Path(work_root)})
+    return out
 
 
 PREPARED = "dfbench_prepared.json"  # in a run's work_dir: rank 0's crops are ready (multi-process runs)
@@ -325,15 +510,6 @@ def loaded_checkpoint(fit_report: dict) -> dict | None:
     if not isinstance(info, dict) or not info.get("sha256"):
         return None
     return {"source": info.get("source"), "sha256": info["sha256"]}
-
-
-def _check_same_setup(old: results.RunResult, path: Path, precision: str, pretrained: Checkpoint | None) -> None:
-    """A finished record is skipped only when it answers the same question: same precision and weights."""
-    asked = pretrained.source if pretrained else None
-    had = (old.checkpoint or {}).get("source")
-    if old.precision != precision or had != asked:
-        raise DfbenchError(f"{path}: finished before with precision {old.precision} and pretrained {had or 'none'}, "
-                           f"not {precision} and {asked or 'none'}; pass another --output to keep both")
 
 
 def _crop_all(videos: list[PlannedVideo], cache: CropCache, failed: list[dict], progress: Progress) -> list[VideoRef]:

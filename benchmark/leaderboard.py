@@ -11,20 +11,31 @@ Formatting is fixed so the output is byte-for-byte reproducible:
   the paper's 81.0 is "81.00"); AUC as a fraction with 3 decimals (the paper's 0.91 is "0.910").
   Rounding is Python's formatting of the exact binary value (a tie such as 90.625 gives "90.62").
 - A missing value is "–".
+- Measured cells carry their 95% pair-bootstrap interval, "93.33 [86.7, 98.3]" (one decimal fewer
+  than the value), and the rows tied for first are bold (:mod:`dfbench.board_stats`).
 - Records of one configuration (detector, size, data, protocol and version) run with several
   seeds become one row: each cell is the mean over the seeds that have that value, followed by
-  the sample standard deviation and the count, "87.50 ± 1.20 (n=3)"; one seed shows the bare
-  value. The Source column lists the seeds. One row per configuration keeps the tables the
+  the sample standard deviation, the count and the pooled interval, "87.50 ± 1.20 (n=3) [84.1, 90.2]".
+  The Source column lists the seeds. One row per configuration keeps the tables the
   paper's size however many seeds are run.
 - Detectors in the paper's order (image baselines, I3D, 3D ResNet variants, 3D ResNeXt
   variants), then unknown ones (third-party plugins) alphabetically; within a detector the
   paper's row first, then measured rows by data, compression, size, protocol, version.
 - No timestamps and no absolute paths.
+- Records are checked before they are shown (:mod:`dfbench.record_check`, through
+  ``results.load_all``); a refused record is one warning naming its file.
+- Several records of one configuration and seed (a re-run with changed code, say): the newest
+  (by ``created``) is shown, and a closing note counts the superseded ones. Settings a user
+  changed from the protocol's defaults (epochs, precision, non-default pretrained weights, the
+  face finder) make rows of their own, named in the Source column.
+- Text that comes from records is escaped for Markdown; a column "Skipped videos" appears where a
+  row's runs could not use every video.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -33,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dfbench import cost_table
+from dfbench import board_stats, cost_table
 from dfbench import reference as ref
 from dfbench.layout import METHODS, SHORT  # METHODS is the paper's column order
 from dfbench.results import RunResult, load_all
@@ -55,6 +66,7 @@ class _Config:
     size: str
     protocol: str
     version: int
+    variant: str = ""  # settings changed from the defaults, e.g. "epochs 1, bf16" (see _variant)
     train: tuple[str, ...] = ()  # protocol `all` only; the other protocols vary it per run
     test: tuple[str, ...] = ()
 
@@ -64,7 +76,48 @@ class _Config:
             data += f" (data seed {self.data_seed})"
         seeds = sorted(set(seeds))
         seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(map(str, seeds))
-        return f"measured: {data}, {self.size} size, {seed_text}, {self.protocol} v{self.version}"
+        variant = f", {self.variant}" if self.variant else ""
+        return escape(f"measured: {data}, {self.size} size, {seed_text}, {self.protocol} v{self.version}{variant}")
+
+
+_MARKUP = re.compile(r"[\\`*|<>\[\]#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def escape(text: str) -> str:
+    """Text from a record made inert in a Markdown table: markup characters backslash-escaped (an
+    underscore inside a word, as in ``resnet3d_nl``, is not markup), line breaks as spaces."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
+
+
+def _variant(r: RunResult) -> str:
+    """The settings of a record that differ from the protocol's defaults, in words ("" for none)."""
+    training = r.settings.get("training", {}) if isinstance(r.settings, dict) else {}
+    parts = []
+    if training.get("epochs") is not None:
+        parts.append(f"epochs {training['epochs']}")
+    if r.precision != "fp32":
+        parts.append(r.precision)
+    pretrained = training.get("pretrained")
+    if isinstance(pretrained, dict) and not pretrained.get("default"):
+        sha = pretrained.get("sha256")
+        parts.append(f"pretrained {sha[:8]}" if sha else "not pretrained")
+    finder = r.preprocessing.get("face_finder")
+    if finder and finder != "dataset":
+        parts.append(f"face finder {finder}")
+    return ", ".join(parts)
+
+
+def latest(records: Iterable[RunResult]) -> tuple[list[RunResult], list[RunResult]]:
+    """(shown, superseded): of the records of one configuration, run and seed, only the newest is shown."""
+    groups: dict[tuple, list[RunResult]] = defaultdict(list)
+    for r in records:
+        groups[(r.detector, r.run, r.seed, _config(r, True))].append(r)
+    shown, superseded = [], []
+    for recs in groups.values():
+        recs = sorted(recs, key=lambda r: (r.created, r.settings_id))
+        shown.append(recs[-1])
+        superseded += recs[:-1]
+    return shown, superseded
 
 
 def _config(r: RunResult, with_methods: bool) -> _Config:
@@ -77,6 +130,7 @@ def _config(r: RunResult, with_methods: bool) -> _Config:
         size=r.size,
         protocol=r.protocol,
         version=r.protocol_version,
+        variant=_variant(r),
         train=_canonical(r.train_methods) if with_methods else (),
         test=_canonical(r.test_methods) if with_methods else (),
     )
@@ -90,7 +144,7 @@ def _canonical(methods: Iterable[str]) -> tuple[str, ...]:
 
 
 def _show_methods(methods: Iterable[str]) -> str:
-    shown = [SHORT.get(m, m) for m in _canonical(methods)]
+    shown = [escape(SHORT.get(m, m)) for m in _canonical(methods)]
     return ", ".join(shown) if shown else MISSING
 
 
@@ -130,21 +184,20 @@ def _fmt(values: Sequence[float], decimals: int) -> str:
     return f"{mean:.{decimals}f} ± {statistics.stdev(values):.{decimals}f} (n={len(values)})"
 
 
-def _tcr(values: Sequence[float]) -> str:
-    """Measured TCRs are fractions; the leaderboard shows percent."""
-    return _fmt([100.0 * v for v in values], 2)
-
-
-def _auc(values: Sequence[float]) -> str:
-    return _fmt(values, 3)
-
-
-def _metric(records: Iterable[RunResult], name: str) -> list[float]:
-    values = (_number(r.metrics.get(name)) for r in records)
-    return [v for v in values if v is not None]
-
-
 # --- tables --------------------------------------------------------------------------------------
+
+SKIPPED = "Skipped videos"
+
+
+def _skipped(records: Sequence[RunResult]) -> str:
+    """Videos the row's runs could not use (unreadable, no face), summed over runs and seeds."""
+    n = sum(len(r.failed_videos) for r in records)
+    return str(n) if n else ""
+
+
+def _with_skipped(columns: list[str], rows: list[dict]) -> list[str]:
+    """The columns, plus "Skipped videos" when some row skipped any."""
+    return columns + [SKIPPED] if any(row.get(SKIPPED) for row in rows) else columns
 
 
 def _table(rows: list[dict], columns: list[str], numeric: set[str]) -> str:
@@ -181,6 +234,17 @@ def _notes(paper_detectors: set[str]) -> list[str]:
     return ["", *(f"> {line}" for line in lines)]
 
 
+def _reading_note(measured: bool, marked: str) -> list[str]:
+    """How to read the intervals and the bold cells, under a table with measured rows."""
+    if not measured:
+        return []
+    return ["", f"> Measured cells show the value and its 95% interval from a pair-clustered bootstrap of the "
+            f"test videos (2,000 resamples; several seeds: mean ± sd (n) and the pooled interval). A bold {marked} "
+            f"is not significantly below the best measured row on the same test videos (DeLong's test, two-sided, "
+            f"Holm-corrected, α = {board_stats.ALPHA}). The paper's rows have no intervals: it reports no "
+            "per-video scores. See docs/metrics.md."]
+
+
 def _by_detector(records: Iterable[RunResult], with_methods: bool) -> dict[str, dict[_Config, list]]:
     out: dict[str, dict[_Config, list]] = defaultdict(lambda: defaultdict(list))
     for r in records:
@@ -195,7 +259,8 @@ def _section_all(results: list[RunResult], reference: Sequence[ref.ReferenceRow]
             paper[row.detector][row.metric] = row
     measured = _by_detector((r for r in results if r.protocol_kind == "all"), with_methods=True)
 
-    rows = []
+    rows: list[dict] = []
+    row_records: dict[int, list[RunResult]] = {}
     for det in sorted(set(paper) | set(measured), key=dkey):
         if det in paper:
             p = paper[det]
@@ -211,17 +276,21 @@ def _section_all(results: list[RunResult], reference: Sequence[ref.ReferenceRow]
                 }
             )
         for cfg, recs in sorted(measured.get(det, {}).items()):
+            row_records[len(rows)] = recs
             rows.append(
                 {
-                    "Detector": det,
+                    "Detector": escape(det),
                     "Source": cfg.source(r.seed for r in recs),
                     "Train": _show_methods(cfg.train),
                     "Test": _show_methods(cfg.test),
-                    "TCR (%)": _tcr(_metric(recs, "tcr")),
-                    "AUC": _auc(_metric(recs, "auc")),
+                    "TCR (%)": board_stats.cell(recs, "tcr", 2, scale=100.0),
+                    "AUC": board_stats.cell(recs, "auc", 3),
+                    SKIPPED: _skipped(recs),
                 }
             )
-    columns = ["Detector", "Source", "Train", "Test", "TCR (%)", "AUC"]
+    for i in board_stats.tied_rows(row_records):
+        rows[i]["AUC"] = board_stats.bold(rows[i]["AUC"])
+    columns = _with_skipped(["Detector", "Source", "Train", "Test", "TCR (%)", "AUC"], rows)
     return [
         "## Protocol `all`",
         "",
@@ -229,8 +298,9 @@ def _section_all(results: list[RunResult], reference: Sequence[ref.ReferenceRow]
         "(paper Tables 2 and 3; the paper reports AUC only for the 3D ResNet and 3D ResNeXt "
         "variants with attention).",
         "",
-        _table(rows, columns, {"TCR (%)", "AUC"}),
+        _table(rows, columns, {"TCR (%)", "AUC", SKIPPED}),
         *_notes(set(paper)),
+        *_reading_note(bool(row_records), "AUC"),
     ]
 
 
@@ -247,9 +317,10 @@ def _section_per_method(
     seen = {m for cells in paper.values() for m in cells}
     seen |= {_run_method(r) for recs in measured.values() for rs in recs.values() for r in rs}
     methods = list(METHODS) + sorted(seen - set(METHODS))
-    headers = [SHORT.get(m, m) for m in methods]
+    headers = [escape(SHORT.get(m, m)) for m in methods]
 
-    rows = []
+    rows: list[dict] = []
+    column_records: dict[str, dict[int, list[RunResult]]] = defaultdict(dict)
     for det in sorted(set(paper) | set(measured), key=dkey):
         if det in paper:
             cells = paper[det]
@@ -264,13 +335,19 @@ def _section_per_method(
             per_method: dict[str, list[RunResult]] = defaultdict(list)
             for r in recs:
                 per_method[_run_method(r)].append(r)
+            for m, h in zip(methods, headers, strict=True):
+                column_records[h][len(rows)] = per_method.get(m, [])
             rows.append(
-                {"Detector": det, "Source": cfg.source(r.seed for r in recs)}
+                {"Detector": escape(det), "Source": cfg.source(r.seed for r in recs)}
                 | {
-                    h: _tcr(_metric(per_method.get(m, []), "tcr"))
+                    h: board_stats.cell(per_method.get(m, []), "tcr", 2, scale=100.0)
                     for m, h in zip(methods, headers, strict=True)
                 }
+                | {SKIPPED: _skipped(recs)}
             )
+    for h, by_row in column_records.items():
+        for i in board_stats.tied_rows({i: recs for i, recs in by_row.items() if recs}):
+            rows[i][h] = board_stats.bold(rows[i][h])
 
     if kind == "single":
         title, intro = (
@@ -294,8 +371,9 @@ def _section_per_method(
         "",
         intro,
         "",
-        _table(rows, ["Detector", "Source", *headers], set(headers)),
+        _table(rows, _with_skipped(["Detector", "Source", *headers], rows), set(headers) | {SKIPPED}),
         *_notes(set(paper)),
+        *_reading_note(bool(column_records), "TCR cell (ties judged on the runs' AUC)"),
     ]
 
 
@@ -353,6 +431,7 @@ def render(
         f'"{MISSING}" marks a value not measured or not reported.',
         "",
     ]
+    results, superseded = latest(results)
     lines += _section_all(results, reference, dkey) + [""]
     lines += _section_per_method("single", results, reference, dkey) + [""]
     lines += _section_per_method("cross", results, reference, dkey) + [""]
@@ -365,6 +444,9 @@ def render(
     if names:
         lines += names + [""]
 
+    if superseded:
+        lines += [f"Not shown: {len(superseded)} record(s) superseded by a newer record of the same "
+                  "configuration, run and seed (re-runs after a change of code or data).", ""]
     other = sorted({r.protocol_kind for r in results} - set(_KINDS))
     if other:
         count = sum(r.protocol_kind not in _KINDS for r in results)
@@ -372,9 +454,10 @@ def render(
     return "\n".join(lines)
 
 
-def render_dir(results_dir: str | Path) -> str:
+def render_dir(results_dir: str | Path, warn=None) -> str:
     """Render the records stored in ``results_dir``; the header names the folder relative to the
-    working directory (or by its own name when it lies elsewhere), never as an absolute path."""
+    working directory (or by its own name when it lies elsewhere), never as an absolute path.
+    ``warn(line)`` hears of each record refused by :func:`dfbench.results.read_record`."""
     path = Path(results_dir)
     shown = path
     if path.is_absolute():
@@ -382,4 +465,5 @@ def render_dir(results_dir: str | Path) -> str:
             shown = path.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
             shown = Path(path.name)
-    return render(load_all(path), results_dir=shown.as_posix(), profiles=cost_table.load(path))
+    records = load_all(path, warn=warn or (lambda _line: None))  # refused records are left out, with a warning
+    return render(records, results_dir=shown.as_posix(), profiles=cost_table.load(path))

@@ -20,6 +20,7 @@ class PlannedVideo:
     method: str
     label: int
     path: Path
+    pair: str = ""  # the split's "<a>_<b>" pair the video belongs to (reals and fakes of a pair share it)
 
     @property
     def name(self) -> str:
@@ -48,10 +49,15 @@ class RunPlan:
 
 
 def split_videos(root: Path, compression: str, pairs: list[S.Pair], methods: tuple[str, ...]) -> list[PlannedVideo]:
-    """Real videos of the pairs, then both fakes of every pair for each method."""
-    out = [PlannedVideo(f"{REAL}/{i}", REAL, 0, video_path(root, REAL, compression, i)) for i in S.ids(pairs)]
+    """Real videos of the pairs, then both fakes of every pair for each method, each with its pair."""
+    pair_of = {}
+    for a, b in pairs:
+        pair_of[a] = pair_of[b] = pair_of[f"{a}_{b}"] = pair_of[f"{b}_{a}"] = f"{a}_{b}"
+    out = [PlannedVideo(f"{REAL}/{i}", REAL, 0, video_path(root, REAL, compression, i), pair_of[i])
+           for i in S.ids(pairs)]
     for m in methods:
-        out += [PlannedVideo(f"{m}/{n}", m, 1, video_path(root, m, compression, n)) for n in S.fake_names(pairs)]
+        out += [PlannedVideo(f"{m}/{n}", m, 1, video_path(root, m, compression, n), pair_of[n])
+                for n in S.fake_names(pairs)]
     return out
 
 

@@ -7,12 +7,16 @@ The official files ship with dfbench (``data/ffpp_splits``). A dataset root with
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
 from dfbench.errors import DfbenchError
 
 SPLITS = ("train", "val", "test")
+# An id names a file inside the dataset: letters, digits, '-' and '.', never a path ('/', '..', an
+# absolute path) and never '_', which joins the two ids of a fake video's name.
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$")
 Pair = tuple[str, str]
 
 
@@ -70,4 +74,10 @@ def check_disjoint(splits: dict[str, list[Pair]]) -> None:
 def _pairs(raw, where: str) -> list[Pair]:
     if not isinstance(raw, list) or not all(isinstance(p, list) and len(p) == 2 for p in raw):
         raise DfbenchError(f"{where}: expected a JSON list of [target, source] id pairs")
-    return [(str(a), str(b)) for a, b in raw]
+    out = [(str(a), str(b)) for a, b in raw]
+    for pair in out:
+        for i in pair:
+            if not _ID.match(i) or ".." in i:
+                raise DfbenchError(f"{where}: id {i!r} is not a plain video id (letters, digits, '-', '.'; no paths, "
+                                   "'..' or '_'); fix the split file")
+    return out

@@ -49,8 +49,11 @@ def test_dry_run_json_on_real_ffpp_layout(capsys, ffpp_tree, test_plugin):
 def test_dry_run_text(capsys, ffpp_tree, test_plugin):
     code, out, _ = run_cli(capsys, "run", "-d", "test_brightness", "-p", "all", "--data", str(ffpp_tree), "--dry-run")
     assert code == 0
+    sid = json.loads(run_cli(capsys, "run", "-d", "test_brightness", "-p", "all", "--data", str(ffpp_tree),
+                             "--dry-run", "--json")[1])["runs"][0]["settings_id"]
     assert out == ("all: train on Deepfakes+Face2Face+FaceSwap+NeuralTextures, "
-                   "test on Deepfakes+Face2Face+FaceSwap+NeuralTextures (train 3600, val 700, test 700 videos)\n")
+                   "test on Deepfakes+Face2Face+FaceSwap+NeuralTextures (train 3600, val 700, test 700 videos); "
+                   f"settings {sid}, would train\n")
 
 
 @pytest.mark.parametrize("args,message", [
@@ -77,7 +80,7 @@ def test_wrong_layout_and_missing_compression(capsys, tmp_path, ffpp_tree, test_
 
 
 def test_data_check_counts_and_missing(capsys, ffpp_tree, tmp_path):
-    code, out, _ = run_cli(capsys, "data", "check", str(ffpp_tree), "--json")
+    code, out, _ = run_cli(capsys, "data", "check", str(ffpp_tree), "--quick", "--json")  # empty files: no decoding
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["missing"] == []
     assert report["methods"]["original"]["train"] == {"expected": 720, "present": 720}
@@ -86,7 +89,7 @@ def test_data_check_counts_and_missing(capsys, ffpp_tree, tmp_path):
     gone = ffpp_tree / "manipulated_sequences" / "Face2Face" / "c40" / "videos" / "071_054.mp4"
     gone.rename(tmp_path / "moved.mp4")
     try:
-        code, out, _ = run_cli(capsys, "data", "check", str(ffpp_tree))
+        code, out, _ = run_cli(capsys, "data", "check", str(ffpp_tree), "--quick")
         assert code == 1
         assert "1 videos missing, e.g. " + str(gone) in out
         assert "Face2Face                  719/720         140/140         140/140" in out

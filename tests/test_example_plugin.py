@@ -178,6 +178,34 @@ def test_run_writes_a_record_whose_metrics_recompute(example, tiny_synth, tmp_pa
     assert "temporal_residual" in board.stdout
 
 
+def test_rerun_trains_again_only_when_a_setting_changed(example, tiny_synth, tmp_path):
+    """Through the installed CLI: an unchanged re-run is skipped; other --epochs, --data or
+    --face-finder train again, each into a record of its own beside the first."""
+    _, site = example
+    other = tmp_path / "other-data"
+    shutil.copytree(tiny_synth, other)
+    (other / "splits" / "notes.txt").write_text("same videos, one extra file")  # not data: must not matter
+    video = next((other / "original_sequences/youtube/c40/videos").glob("*.mp4"))
+    video.write_bytes(video.read_bytes() + b"\0")  # other bytes: other data
+
+    def run(*extra, data=tiny_synth):
+        proc = dfbench(site, "run", "--detector", "temporal_residual", "--protocol", "single", "--method", "DF",
+                       "--data", str(data), "--output", str(tmp_path / "results"), "--work-dir",
+                       str(tmp_path / "work"), "--cache", str(tmp_path / "cache"), "--json", *extra)
+        assert proc.returncode == 0, proc.stderr
+        [outcome] = json.loads(proc.stdout)
+        return outcome["skipped"], Path(outcome["path"]).name
+
+    skipped, first = run()
+    assert not skipped
+    assert run() == (True, first)
+    changed = [run("--epochs", "2"), run(data=other), run("--face-finder", "opencv")]
+    assert [s for s, _ in changed] == [False, False, False]
+    names = {first} | {n for _, n in changed}
+    assert len(names) == 4 and sorted(p.name for p in (tmp_path / "results").glob("*.json")) == sorted(names)
+    assert run("--epochs", "2") == (True, changed[0][1])
+
+
 def test_broken_plugin_is_named_and_hides_nothing(tmp_path):
     broken = tmp_path / "dfbench-broken-example"
     (broken / "dfbench_broken_example").mkdir(parents=True)

@@ -99,6 +99,35 @@ def hara_file(source_model, path: Path, head=(400, 512)) -> Path:
 # --- Hara, MMAction2, safetensors at cpu size: real values through the real loader -------------------
 
 
+def test_a_detector_the_paper_trains_from_scratch_loads_nothing_by_default():
+    scratch_in_paper = DetectorMeta(name="d", family="f", input_kind="clip", citation="c", checkpoint=CKPT,
+                                    pretrained_by_default=False,
+                                    sizes={"paper": SizeSpec(16, 112, 10), "cpu": SizeSpec(16, 64, 1)})
+    assert resolve_pretrained("auto", scratch_in_paper, "paper") is None
+    assert resolve_pretrained(CKPT.source, scratch_in_paper, "paper") == Checkpoint(source=CKPT.source)
+
+
+def test_resnet3d_se_is_from_scratch_at_paper_size_unless_asked(ffpp_tree, tmp_path):
+    """§5: the 3D ResNet with SE is trained from scratch; Kinetics weights only as an explicit ablation."""
+    def plan(*extra):
+        proc = subprocess.run([sys.executable, "-m", "dfbench", "run", "--detector", "resnet3d_se", "--size", "paper",
+                               "--protocol", "all", "--data", str(ffpp_tree), "--dry-run", "--json", *extra],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    default = plan()
+    assert default["pretrained"] is None
+    assert default["runs"][0]["settings"]["training"]["pretrained"] is None
+    weights = tmp_path / "kinetics-ablation.pth"
+    torch.save({"conv1.weight": torch.zeros(1)}, weights)
+    ablation = plan("--pretrained", str(weights))
+    assert ablation["pretrained"] == {"source": str(weights), "sha256": sha256_file(weights)}
+    assert ablation["runs"][0]["settings"]["training"]["pretrained"] == {"sha256": sha256_file(weights),
+                                                                        "default": False}
+    assert ablation["runs"][0]["settings_id"] != default["runs"][0]["settings_id"]
+
+
 def test_hara_checkpoint_loads_every_backbone_tensor(tmp_path):
     source = model_of("resnet3d", "cpu", seed=1)
     path = hara_file(source, tmp_path / "resnet-101-kinetics.pth")

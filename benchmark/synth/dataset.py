@@ -167,12 +167,15 @@ def _read_manifest(out: Path) -> dict | None:
 
 
 def _claim(out: Path) -> None:
-    """Make ``out`` ours and empty of any earlier set; refuse a FF++ folder dfbench did not write."""
+    """Make ``out`` ours and empty of any earlier set; refuse a non-empty folder dfbench did not write.
+
+    Only a folder marked as dfbench's (its owner mark or a manifest) is cleared, and then only the
+    folders the generator writes: a user's file is never deleted.
+    """
     ours = (out / OWNER_MARK).is_file() or (out / SYNTHETIC_MANIFEST).is_file()
-    if not ours and any((out / f).exists() for f in OUR_FOLDERS[:2]):
+    if not ours and out.is_dir() and any(out.iterdir()):
         raise DfbenchError(
-            f"{out}: holds FaceForensics++ folders that dfbench did not generate; "
-            "write the synthetic set to another (empty) folder"
+            f"{out}: not empty and not a dfbench synthetic set; write the synthetic set to a new or empty folder"
         )
     (out / SYNTHETIC_MANIFEST).unlink(missing_ok=True)  # from here on the folder is not a complete set
     for f in OUR_FOLDERS:

@@ -36,7 +36,8 @@ def _runtime() -> dict:
             param_scheduler=dict(type="ParamSchedulerHook"),
             # Keep the last epoch (to resume) and the best epoch by validation video AUC.
             checkpoint=dict(type="CheckpointHook", interval=1, max_keep_ckpts=1, save_last=True,
-                            save_best="video/auc", rule="greater"),
+                            save_best="video/auc", rule="greater",
+                            backend_args=dict(backend="dfbench_atomic")),  # dfbench.checkpoints: atomic saves
             sampler_seed=dict(type="DistSamplerSeedHook"),
         ),
         custom_hooks=[dict(type="ValHistoryHook")],

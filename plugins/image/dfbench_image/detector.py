@@ -158,6 +158,14 @@ class FrameCNNDetector:
             raise DfbenchError(f"precision {config.precision} needs a CUDA device (MMEngine's AMP); use fp32 on CPU")
         cfg.optim_wrapper = dict(cfg.optim_wrapper, type="AmpOptimWrapper", dtype=AMP_DTYPES[config.precision])
 
+    def check(self, config: FitConfig) -> None:
+        """Refuse settings this detector cannot run (size, precision, weights), before any work."""
+        self.config(config)
+
+    def resolved_config(self) -> dict:
+        """The config file as resolved through its ``_base_`` chain; its hash enters the run's settings."""
+        return load_config(self.name, self.size).to_dict()
+
     # --- training and scoring ----------------------------------------------------------------------
 
     def fit(self, train: Sequence[VideoRef], val: Sequence[VideoRef], config: FitConfig) -> dict:

@@ -151,6 +151,14 @@ class MMActionDetector:
                 channels_last_3d=any(h.get("type") == "ChannelsLast3dHook" for h in cfg.custom_hooks))
         return cfg
 
+    def check(self, config: FitConfig) -> None:
+        """Refuse settings this detector cannot run (size, precision, weights), before any work."""
+        self.config(config)
+
+    def resolved_config(self) -> dict:
+        """The config file as resolved through its ``_base_`` chain; its hash enters the run's settings."""
+        return load_config(self.name, self.size).to_dict()
+
     def fit(self, train: Sequence[VideoRef], val: Sequence[VideoRef], config: FitConfig) -> dict:
         """Train on ``train``; keep the checkpoint with the best video AUC on ``val`` (never test)."""
         if not train:

@@ -25,7 +25,9 @@ default_hooks = dict(
         max_keep_ckpts=1,
         save_last=True,
         save_best='video/auc',
-        rule='greater'),
+        rule='greater',
+        # Saved through dfbench's atomic writer (dfbench.checkpoints.register_atomic_backend).
+        backend_args=dict(backend='dfbench_atomic')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
 

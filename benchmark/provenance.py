@@ -1,0 +1,85 @@
+"""Where a result came from: the code revision, a plugin's version and code, and portable paths.
+
+Records are shared evidence, so they name code by content (a hash of the plugin's files) as well
+as by version, and name files without the machine's absolute paths (see :func:`portable_path`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+# Files that make up a plugin's behaviour: code and the configs it reads. Compiled caches and
+# editor leftovers are not code.
+_CODE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".toml", ".cfg", ".txt")
+
+
+def git_revision() -> str:
+    """The core's git commit, ``+dirty`` when tracked files differ from it, or ``unknown``."""
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return rev + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+@cache
+def code_sha256(module_name: str) -> str:
+    """A hash of the source of the top-level package (or module) that ``module_name`` belongs to.
+
+    Every code and config file under the package, by relative path and content: editing a plugin's
+    code or configs changes it, moving the installation does not.
+    """
+    top = module_name.split(".", 1)[0]
+    mod = sys.modules.get(top)
+    files: list[tuple[str, Path]] = []
+    locations = getattr(mod, "__path__", None) if mod else None
+    if locations is None:
+        spec = importlib.util.find_spec(top)
+        locations = spec.submodule_search_locations if spec else None
+        if locations is None and spec and spec.origin and os.path.isfile(spec.origin):
+            files = [(Path(spec.origin).name, Path(spec.origin))]
+    for base in locations or ():
+        base = Path(base)
+        files += [(p.relative_to(base).as_posix(), p) for p in base.rglob("*")
+                  if p.is_file() and p.suffix in _CODE_SUFFIXES and "__pycache__" not in p.parts]
+    h = hashlib.sha256()
+    for rel, path in sorted(files):
+        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def distribution_version(dist: str) -> str | None:
+    """The installed version of a distribution, None when it is not one (a plugin registered in-process)."""
+    try:
+        return importlib.metadata.version(dist)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+def portable_path(path: str | os.PathLike, *, roots: dict[str, Path] | None = None) -> str:
+    """``path`` as a record may store it: relative to a named root (``$DFBENCH_CACHE/...``), to the
+    working folder, or to the home folder (``~/...``); absolute only when it is under none of them."""
+    p = Path(path).expanduser().resolve()
+    for name, root in (roots or {}).items():
+        try:
+            return f"{name}/{p.relative_to(Path(root).expanduser().resolve()).as_posix()}"
+        except ValueError:
+            pass
+    for prefix, root in (("", Path.cwd()), ("~", Path.home())):
+        try:
+            rel = p.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+        return f"{prefix}/{rel}" if prefix else rel
+    return p.as_posix()
