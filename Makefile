@@ -14,7 +14,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml plugins/mmaction/pyproject.toml plugins/image/pyproject.toml .ci/constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -c .ci/constraints.txt -e '.[test,face-alignment]' -e plugins/mmaction -e plugins/image
+	$(PIP) install -q -c .ci/constraints.txt -e '.[test,face-alignment,dlib]' -e plugins/mmaction -e plugins/image
 	$(PIP) check
 	touch $@
 

@@ -123,7 +123,7 @@ def prepare(opts: RunOptions, progress: Progress | None = None, *, dry: bool = F
     if size not in spec.meta.sizes:
         raise DfbenchError(f"detector {spec.meta.name} has no size {size!r}; it has {', '.join(spec.meta.sizes)}")
     pretrained = resolve_pretrained(opts.pretrained, spec.meta, size)
-    pretrained_sha256 = check_pretrained(pretrained)  # a missing, empty or unsafe file fails now
+    pretrained_sha256 = check_pretrained(pretrained, fetch_file=not dry)  # missing, empty or unsafe: fails now
     if not dry:
         check_writable(Path(opts.output), "output")
         check_writable(Path(opts.work_dir), "work dir")
@@ -227,16 +227,24 @@ def run_lock(record_path: Path, progress: Progress | None, tag: str, enabled: bo
 
 
 def choose_face_finder(opts: RunOptions, dataset: DatasetRoot, compression: str) -> str:
-    """The asked finder; else the dataset's boxes if shipped, face-alignment if its weights exist, else opencv."""
+    """The face finder a run uses: the one place this is decided (``dfbench run`` and ``dfbench preprocess``).
+
+    The asked finder; else the dataset's own boxes where it ships them (annotations beat any
+    detector); else the best landmark finder this machine has: face-alignment (the paper's) when its
+    weights are in torch's hub cache, dlib (HOG + 68 landmarks, offline, ``dfbench[dlib]``) when
+    installed; else OpenCV's Haar cascade, which gives no landmarks but always works.
+    """
     if opts.face_finder:
         plugins.get_face_finder(opts.face_finder)  # unknown names fail before any work
         return opts.face_finder
     if (method_dir(dataset.path, REAL, compression) / "boxes").is_dir():
         return "dataset"
-    from dfbench.faces import FAN_WEIGHTS, hub_checkpoints
+    from dfbench.faces import FAN_WEIGHTS, dlib_available, hub_checkpoints
 
     if all((hub_checkpoints() / f).is_file() for f in FAN_WEIGHTS):
         return "face-alignment"
+    if dlib_available():
+        return "dlib"
     return "opencv"
 
 

@@ -59,12 +59,25 @@ def check_writable(folder: Path, what: str, min_free: int = MIN_FREE_BYTES) -> N
                            f"{min_free / 2**20:.0f} MiB needed); free some space or choose another folder")
 
 
-def check_pretrained(checkpoint: Checkpoint | None) -> str | None:
+def check_pretrained(checkpoint: Checkpoint | None, *, fetch_file: bool = True) -> str | None:
     """Fetch (or find) the pretrained file, refuse an empty one or one that would run code, and
-    return its sha256 (None when no pretrained weights are used)."""
+    return its sha256 (None when no pretrained weights are used).
+
+    ``fetch_file=False`` (a dry run: plan only, no download): the sha256 the checkpoint declares, or
+    that of the local or already downloaded file; None for a URL not downloaded yet whose hash is
+    not declared (its settings id is then provisional: the real run hashes the file it fetches).
+    """
     if checkpoint is None:
         return None
-    from dfbench.checkpoints import fetch, load_untrusted, sha256_file
+    from dfbench.checkpoints import fetch, file_name, hub_checkpoint_dir, is_url, load_untrusted, sha256_file
+
+    if not fetch_file:
+        if checkpoint.sha256:
+            return checkpoint.sha256
+        local = hub_checkpoint_dir() / file_name(checkpoint.source) if is_url(checkpoint.source) else None
+        if local is None:
+            return sha256_file(fetch(checkpoint.source))
+        return sha256_file(local) if local.is_file() else None
 
     path = fetch(checkpoint.source, checkpoint.sha256)
     if path.stat().st_size == 0:

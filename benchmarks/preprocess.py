@@ -11,10 +11,16 @@ Printed: videos/s and frames/s of each, the ratio (goal: at least 4x), and how f
 the synthetic set, whose true face boxes are known: mean IoU with the truth and the jitter of the
 crop (RMS frame-to-frame acceleration of the box centre), beside the raw per-frame detections.
 
-Face finders: OpenCV's Haar cascade; with ``--face-alignment``, also face-alignment (S3FD +
+Face finders: OpenCV's Haar cascade and, when installed (``dfbench[dlib]``), dlib's HOG detector +
+68 landmarks, timed on the same videos (ones where every timed finder sees a face on the first
+frame), so their videos/s compare directly; with ``--face-alignment``, also face-alignment (S3FD +
 2D-FAN) with randomly initialised networks (the cost of a forward pass does not depend on the
 weights; the random detector's noise boxes are replaced by one central box after S3FD has run, so
 the landmark network runs once a frame, as with one real face).
+
+A second table times one ``detect(frame)`` call of each offline finder on the same frames: a frame
+of the timed videos, scikit-image's astronaut photograph (512x512) and the same photograph enlarged
+into a 1920x1080 frame, with dlib's time as a multiple of OpenCV's.
 
 Run: ``.venv/bin/python benchmarks/preprocess.py`` (``--help`` for options). See docs/benchmarks.md.
 """
@@ -37,7 +43,7 @@ from tabulate import tabulate
 
 from dfbench.crops import CropCache, fill
 from dfbench.errors import BadVideoError
-from dfbench.faces import FAN_WEIGHTS, OpenCVHaar
+from dfbench.faces import FAN_WEIGHTS, OpenCVHaar, dlib_available
 from dfbench.layout import REAL, boxes_path, method_dir
 from dfbench.tracking import TrackParams, iou_matrix
 
@@ -64,17 +70,51 @@ def all_videos(root: Path) -> list[Path]:
     return [v for row in zip_longest(*groups) for v in row if v is not None]
 
 
-def with_a_face(finder, videos: list[Path], n: int) -> list[Path]:
-    """The first ``n`` videos in which ``finder`` sees a face on the first frame (untimed)."""
+def with_a_face(finders, videos: list[Path], n: int) -> list[Path]:
+    """The first ``n`` videos in which every one of ``finders`` sees a face on the first frame (untimed)."""
     import decord
 
     out = []
     for v in videos:
-        if finder.detect(decord.VideoReader(str(v), num_threads=1)[0].asnumpy()):
+        first = decord.VideoReader(str(v), num_threads=1)[0].asnumpy()
+        if all(f.detect(first) for f in finders):
             out.append(v)
         if len(out) == n:
             break
     return out
+
+
+def detect_times(finders: dict, frames: dict, repeats: int = 5) -> list[tuple]:
+    """Median milliseconds of one ``detect`` call of each finder on each frame; rows with dlib / opencv."""
+    rows = []
+    for label, frame in frames.items():
+        ms = {}
+        for name, finder in finders.items():
+            finder.detect(frame)  # warm: first-call allocations
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                finder.detect(frame)
+                times.append(time.perf_counter() - t0)
+            ms[name] = 1000 * statistics.median(times)
+        h, w = frame.shape[:2]
+        row = [label, f"{w}x{h}", *(f"{ms[n]:.1f}" for n in finders)]
+        if "dlib" in ms:
+            row.append(f"{ms['dlib'] / ms['opencv']:.1f}x")
+        rows.append(tuple(row))
+    return rows
+
+
+def photo_frames() -> dict:
+    """The astronaut photograph as it is, and enlarged 2x into the middle of a 1920x1080 frame."""
+    import cv2
+    from skimage.data import astronaut
+
+    image = astronaut()
+    big = cv2.resize(image, (1024, 1024), interpolation=cv2.INTER_LINEAR)[:1080]
+    frame = np.full((1080, 1920, 3), 127, np.uint8)
+    frame[: big.shape[0], 448 : 448 + 1024] = big
+    return {"astronaut()": image, "astronaut() enlarged 2x, 1080p": frame}
 
 
 class CountingFinder:
@@ -201,6 +241,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--face-alignment", action="store_true",
                    help="also time face-alignment with random weights (slow on a CPU: seconds a frame)")
     p.add_argument("--fa-videos", type=int, default=1, help="videos for face-alignment (default 1)")
+    p.add_argument("--no-dlib", action="store_true", help="leave dlib out even where it is installed")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     for name in ("videos", "num_frames", "repeats", "fa_videos"):
@@ -222,13 +263,28 @@ def main(argv=None) -> None:
             # Haar misses some drawn faces altogether: generate spare videos to pick from
             generate_data(root, argparse.Namespace(**{**vars(args), "videos": max(5 * args.videos, 40)}))
         candidates = all_videos(root)
-        haar = OpenCVHaar()
-        videos = with_a_face(haar, candidates, args.videos)
+        finders = {"opencv": OpenCVHaar()}
+        if dlib_available() and not args.no_dlib:
+            from dfbench.faces import DlibLandmarks
+
+            finders["dlib"] = DlibLandmarks()
+        videos = with_a_face(finders.values(), candidates, args.videos)
         if not videos:
-            sys.exit(f"{root}: OpenCV's Haar cascade sees no face on the first frame of any video")
-        print(f"timing {len(videos)} videos (of {len(candidates)}) in which Haar sees a face on the first frame",
-              flush=True)
-        rows = compare("opencv", haar, root, videos, tmp, args.repeats)
+            sys.exit(f"{root}: no video in which {' and '.join(finders)} see a face on the first frame")
+        print(f"timing {len(videos)} videos (of {len(candidates)}) in which {' and '.join(finders)} see a face "
+              "on the first frame", flush=True)
+        rows, per_video = [], {}
+        for name, finder in finders.items():
+            rows += compare(name, finder, root, videos, tmp, args.repeats)
+            per_video[name] = float(rows[-2][1])  # videos/s, keyframes + tracking
+        if "dlib" in per_video:
+            print(f"dlib, keyframes + tracking: {per_video['opencv'] / per_video['dlib']:.1f}x the time of "
+                  "OpenCV's Haar cascade per video", flush=True)
+        import decord
+
+        frames = {"a timed video's first frame": decord.VideoReader(str(videos[0]), num_threads=1)[0].asnumpy(),
+                  **photo_frames()}
+        speed = detect_times(finders, frames)
         if args.face_alignment:
             print("face-alignment with random weights (S3FD + 2D-FAN on the CPU)", flush=True)
             rows += compare("face-alignment", random_face_alignment(tmp), root, candidates[: args.fa_videos], tmp, 1)
@@ -241,6 +297,11 @@ def main(argv=None) -> None:
         print(tabulate(rows, headers=("face finding", "videos/s", "frames/s", "finder calls", "vs baseline",
                                       "IoU with truth", "jitter px/f²", "refused"),
                        tablefmt="github", disable_numparse=True))
+        print()
+        print("one detect(frame) call, median of 5, ms")
+        print()
+        headers = ["frame", "size", *(f"{n} ms" for n in finders)] + (["dlib / opencv"] if "dlib" in finders else [])
+        print(tabulate(speed, headers=headers, tablefmt="github", disable_numparse=True))
 
 
 if __name__ == "__main__":

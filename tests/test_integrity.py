@@ -81,6 +81,51 @@ def test_rerun_with_other_settings_trains_again_beside_the_old_record(tiny_synth
     assert len(ids) == 3
 
 
+class CentreFinder:
+    """A whole-video face finder for tests: the centre half of every frame is the face."""
+
+    def find(self, frames, video):
+        h, w = frames.shape[1:3]
+        return [(w / 4, h / 4, 3 * w / 4, 3 * h / 4)] * len(frames)
+
+
+class _FinderPlugin:
+    from dfbench.hookspecs import hookimpl
+
+    @hookimpl
+    def register_face_finders(self, register):
+        register("test-centre", CentreFinder)
+
+
+@pytest.fixture
+def centre_finder():
+    from dfbench import plugins
+
+    plugins.load_plugins()
+    plugin = _FinderPlugin()
+    plugins.pm.register(plugin, name="dfbench-test-finder")
+    plugins.reset()
+    yield "test-centre"
+    plugins.pm.unregister(plugin)
+    plugins.reset()
+
+
+def test_another_face_finder_trains_again(capsys, tiny_synth, tmp_path, test_plugin, centre_finder):
+    args = ["run", "-d", "test_brightness", "-p", "single", "--method", "DF", "--data", str(tiny_synth),
+            "--output", str(tmp_path / "results"), "--work-dir", str(tmp_path / "work"),
+            "--cache", str(tmp_path / "cache"), "--json"]
+    code, out, err = run_cli(capsys, *args)
+    [first] = json.loads(out)
+    code, out, err = run_cli(capsys, *args, "--face-finder", centre_finder)
+    assert code == 0, err
+    [other] = json.loads(out)
+    assert not other["skipped"] and other["path"] != first["path"]
+    rec = json.loads(Path(other["path"]).read_text())
+    assert rec["settings"]["preprocessing"]["face_finder"] == "test-centre" and rec["failed_videos"] == []
+    code, out, err = run_cli(capsys, *args, "--face-finder", centre_finder)
+    assert json.loads(out)[0]["skipped"]
+
+
 def test_changed_detector_code_trains_again(tiny_synth, tmp_path, test_plugin, monkeypatch):
     engine.run(options(tiny_synth, tmp_path))
     monkeypatch.setattr(engine, "code_sha256", lambda module: "f" * 64)

@@ -208,11 +208,11 @@ def test_cli_preprocess_opencv_finds_faces_and_reports_the_videos_without_one(ca
 
 
 def test_cli_preprocess_on_the_ffpp_layout(capsys, ffpp_tree, tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))  # so the default finder is OpenCV's
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))  # so the default finder is dlib's (offline)
     code, out, err = run_cli(capsys, "preprocess", "--data", str(ffpp_tree), "--methods", "DF,NT",
                              "--shard", "3/16", "--cache", str(tmp_path), "--json")
     report = json.loads(out)
-    assert report["kind"] == "ffpp" and report["face_finder"] == "opencv" and report["shard"] == "3/16"
+    assert report["kind"] == "ffpp" and report["face_finder"] == "dlib" and report["shard"] == "3/16"
     assert report["sizes"] == list(default_sizes("ffpp"))
     expected = [v for v in list_videos(ffpp_tree, "c40", ["Deepfakes", "NeuralTextures"])
                 if shard_of(v.relative_to(ffpp_tree).as_posix(), 16) == 3]

@@ -200,7 +200,7 @@ def test_other_arguments_replace_the_set(tmp_path):
 
 def test_refuses_a_folder_it_did_not_write(tmp_path):
     (tmp_path / "original_sequences" / "youtube" / "c40" / "videos").mkdir(parents=True)
-    with pytest.raises(DfbenchError, match="did not generate"):
+    with pytest.raises(DfbenchError, match="not empty and not a dfbench synthetic set"):
         generate(tmp_path, pairs=(1, 0, 0), num_frames=4, workers=1)
 
 

@@ -9,8 +9,10 @@ The reduction ratio r is Hu et al.'s 16, the one they chose for every SE-ResNet 
 ablation: "r = 16 achieved a good balance between accuracy and complexity"); the paper's
 equation 5 names r but not its value. On the paper-size 3D ResNet-101 this adds 4,777,712
 parameters (the backbone becomes 90,022,832). The paper's Table 6 count (94,303,808) lies between
-r = 16 (90,024,881 with our head) and r = 8 (94,770,081), and no single ratio reproduces it, so
-the count does not tell which r the authors ran; ``se_reduction`` in the config sets another.
+r = 16 (90,024,881 with our head) and r = 8 (94,770,081), and no SE configuration we could think
+of reproduces it (:func:`se_parameters` and the enumeration in the plugin's README: ratio,
+placement, biases, which blocks, head), so the count does not tell which r the authors ran;
+``se_reduction`` in the config sets another.
 """
 
 from __future__ import annotations
@@ -25,6 +27,31 @@ _compat.install()
 from mmaction.models.backbones.resnet3d import Bottleneck3d, ResNet3d  # noqa: E402
 from mmaction.models.backbones.x3d import SEModule  # noqa: E402
 from mmaction.registry import MODELS  # noqa: E402
+
+# (bottlenecks, middle width) of each ResNet-101 stage; a bottleneck's output is 4x its middle width
+RESNET101_STAGES = ((3, 64), (4, 128), (23, 256), (3, 512))
+
+
+def se_parameters(reduction: int, on: str = "output", bias: bool = True,
+                  stages: tuple[tuple[int, int], ...] = RESNET101_STAGES) -> int:
+    """Parameters that one SE module in every bottleneck adds, in closed form (for Table 6's audit).
+
+    Each module is equation 5's ``w1`` (C/r x C) and ``w2`` (C x C/r), plus a bias per unit when
+    ``bias`` (X3D's ``SEModule`` is two 1x1x1 convolutions with biases; equation 5 writes none);
+    C is the block's output width (``on="output"``: Hu et al.'s place, this module's) or its middle
+    width (``on="mid"``: after the 3x3x3 convolution, as X3D puts it). C/r exactly, no rounding
+    (X3D's module rounds to a multiple of 8, which changes nothing here for r <= 32 on the output).
+    """
+    if on not in ("output", "mid"):
+        raise ValueError(f"on must be 'output' or 'mid', got {on!r}")
+    total = 0
+    for blocks, mid in stages:
+        c = 4 * mid if on == "output" else mid
+        hidden, rest = divmod(c, reduction)
+        if rest:
+            raise ValueError(f"{c} channels do not divide by r = {reduction}")
+        total += blocks * (2 * c * hidden + (hidden + c if bias else 0))
+    return total
 
 
 class SEBottleneck3d(Bottleneck3d):
