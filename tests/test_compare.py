@@ -150,7 +150,8 @@ def test_compare_cli_on_two_stored_records_and_its_bad_input(capsys, tiny_synth,
     assert code == 0, err
     result = json.loads(out)
     ra, rb = (json.loads(p.read_text()) for p in (a, b))
-    assert result["auc_a"] == pytest.approx(ra["metrics"]["auc"]) and result["auc_b"] == pytest.approx(rb["metrics"]["auc"])
+    assert result["auc_a"] == pytest.approx(ra["metrics"]["auc"])
+    assert result["auc_b"] == pytest.approx(rb["metrics"]["auc"])
     assert result["delta"] == pytest.approx(result["auc_b"] - result["auc_a"]) and result["pairs_from"] == "records"
     assert {"delta_ci95", "p_value", "method", "delong"} <= set(result)
     code, out, _ = cli("compare", str(a), str(b))

@@ -217,7 +217,8 @@ def test_render_dir_names_the_folder_without_absolute_paths(records, tmp_path, m
 
     results = tmp_path / "leaderboard" / "results"
     for r in records:  # stored records must verify: metrics as their videos give them, a real settings id
-        r.metrics = video_metrics([v.label for v in r.videos], [v.score for v in r.videos], [v.method for v in r.videos])
+        r.metrics = video_metrics([v.label for v in r.videos], [v.score for v in r.videos],
+                                  [v.method for v in r.videos])
         r.settings_id = settings_id(r.settings)
         save(r, results)
     monkeypatch.chdir(tmp_path)
