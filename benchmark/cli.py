@@ -164,6 +164,35 @@ def detectors(as_json):
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def plugins(as_json):
+    """List every dfbench plugin found: loaded or not (and why), its hooks, what it registered.
+
+    \b
+    A plugin that loads but registers nothing gets a warning: most often its hook function lacks
+    @hookimpl, which pluggy ignores without a word.
+    """
+    from dfbench import plugins as host
+
+    rows = host.diagnostics()
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    for r in rows:
+        version = f" {r['version']}" if r["version"] else ""
+        click.echo(f"{r['name']} ({r['distribution']}{version}): "
+                   + ("loaded" if r["loaded"] else f"NOT LOADED: {r['error']}"))
+        if r["loaded"]:
+            click.echo(f"  hooks: {', '.join(r['hooks']) or '-'}")
+            if r["detectors"]:
+                click.echo(f"  detectors: {', '.join(r['detectors'])}")
+            if r["face_finders"]:
+                click.echo(f"  face finders: {', '.join(r['face_finders'])}")
+        for w in r["warnings"]:
+            _echo_err(f"warning: {w}")
+
+
+@cli.command()
 @click.option("--detector", "-d", "names", multiple=True,
               help="Detector to profile (repeatable). Default: every installed one that supports it.")
 @click.option("--size", type=click.Choice(["paper", "cpu"]), default="paper", show_default=True)

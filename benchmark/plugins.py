@@ -99,15 +99,56 @@ def face_finders() -> dict[str, Callable]:
     if _finders is None:
         load_plugins()
         found: dict[str, Callable] = {}
+        for impl in pm.hook.register_face_finders.get_hookimpls():
+            label = plugin_label(impl.plugin)
 
-        def register(name: str, factory: Callable) -> None:
-            if name in found:
-                raise DfbenchError(f"face finder {name!r} is registered twice; uninstall one of the plugins")
-            found[name] = factory
+            def register(name: str, factory: Callable, label=label) -> None:
+                if name in found:
+                    raise DfbenchError(f"face finder {name!r} is registered by both {_finder_plugins[name]} and "
+                                       f"{label}; uninstall one of the plugins")
+                found[name] = factory
+                _finder_plugins[name] = label
 
-        pm.hook.register_face_finders(register=register)
-        _finders = found
+            impl.function(register=register)
+        _finders = dict(sorted(found.items()))
     return _finders
+
+
+_finder_plugins: dict[str, str] = {}  # face finder name -> the plugin that registered it
+
+
+def diagnostics() -> list[dict]:
+    """Every plugin the host knows, as ``dfbench plugins`` shows it (after simonw/llm's ``llm plugins``).
+
+    One entry per ``dfbench`` entry point and per default plugin: ``name``, ``distribution``,
+    ``version``, ``loaded``, ``error`` (why it did not load), ``hooks`` (the hooks it implements),
+    ``detectors`` and ``face_finders`` (what it registered) and ``warnings`` (a plugin that loaded
+    but registers nothing: most often a hook function without ``@hookimpl``, which pluggy ignores).
+    """
+    from dfbench.provenance import distribution_version
+
+    load_plugins()
+    detector_names = detectors()
+    finder_names = face_finders()
+    rows = []
+    eps = [(ep.name, getattr(ep.dist, "name", None) or ep.name, ep.value)
+           for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    for name, dist, target in [(n, n, n) for n in DEFAULT_PLUGINS] + sorted(eps):
+        plugin = pm.get_plugin(name)
+        label = _dists.get(name, name)
+        row = {"name": name, "distribution": dist if name not in DEFAULT_PLUGINS else "dfbench (core)",
+               "version": distribution_version(dist) if name not in DEFAULT_PLUGINS else None,
+               "module": target, "loaded": plugin is not None, "error": broken.get(name),
+               "hooks": sorted(c.name for c in (pm.get_hookcallers(plugin) or [])) if plugin is not None else [],
+               "detectors": sorted(d for d, spec in detector_names.items() if spec.plugin == label),
+               "face_finders": sorted(f for f in finder_names if _finder_plugins.get(f) == label),
+               "warnings": []}
+        if plugin is not None and not row["detectors"] and not row["face_finders"]:
+            row["warnings"].append(
+                f"plugin {name!r} ({dist}) loaded but registers nothing: is its hook function decorated with "
+                "@hookimpl (dfbench.hookspecs.hookimpl)? See docs/plugin-hooks.md")
+        rows.append(row)
+    return rows
 
 
 def get_face_finder(name: str) -> Callable:
@@ -121,3 +162,4 @@ def reset() -> None:
     """Forget computed registries (tests register and unregister plugins)."""
     global _detectors, _finders
     _detectors = _finders = None
+    _finder_plugins.clear()

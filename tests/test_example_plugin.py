@@ -213,16 +213,22 @@ def test_rerun_trains_again_only_when_a_setting_changed(example, tiny_synth, tmp
     assert "finished before" not in finder.stderr and "training temporal_residual" in finder.stderr, finder.stderr
 
 
-def test_broken_plugin_is_named_and_hides_nothing(tmp_path):
-    broken = tmp_path / "dfbench-broken-example"
-    (broken / "dfbench_broken_example").mkdir(parents=True)
-    (broken / "pyproject.toml").write_text(
+def one_module_plugin(folder: Path, name: str, code: str) -> Path:
+    """A distribution ``name`` whose one module (the entry point) holds ``code``."""
+    module = name.replace("-", "_")
+    (folder / module).mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
-        '[project]\nname = "dfbench-broken-example"\nversion = "0.1.0"\n\n'
-        '[project.entry-points.dfbench]\nbroken_example = "dfbench_broken_example"\n\n'
-        '[tool.setuptools]\npackages = ["dfbench_broken_example"]\n')
-    (broken / "dfbench_broken_example" / "__init__.py").write_text(
-        "import a_framework_that_is_not_installed\n")
+        f'[project]\nname = "{name}"\nversion = "0.1.0"\n\n'
+        f'[project.entry-points.dfbench]\n{module.removeprefix("dfbench_")} = "{module}"\n\n'
+        f'[tool.setuptools]\npackages = ["{module}"]\n')
+    (folder / module / "__init__.py").write_text(code)
+    return folder
+
+
+def test_broken_plugin_is_named_and_hides_nothing(tmp_path):
+    broken = one_module_plugin(tmp_path / "dfbench-broken-example", "dfbench-broken-example",
+                               "import a_framework_that_is_not_installed\n")
     site = tmp_path / "site"
     pip_install(site, copy_example(tmp_path / "example"), broken)
 
@@ -239,3 +245,31 @@ def test_broken_plugin_is_named_and_hides_nothing(tmp_path):
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert line.startswith("error: unknown detector 'broken_net'") and BROKEN_REASON in line
+
+
+def test_plugins_lists_each_plugin_its_hooks_and_what_is_wrong(tmp_path):
+    """`dfbench plugins`: loaded or not and why, the hooks, what each registered; a plugin whose hook
+    lacks @hookimpl (pluggy ignores it silently) gets a warning."""
+    unmarked = one_module_plugin(tmp_path / "dfbench-unmarked", "dfbench-unmarked",
+                                 "def register_detectors(register):  # no @hookimpl: pluggy never calls it\n"
+                                 "    raise AssertionError('unreachable')\n")
+    broken = one_module_plugin(tmp_path / "dfbench-broken-example", "dfbench-broken-example",
+                               "import a_framework_that_is_not_installed\n")
+    site = tmp_path / "site"
+    pip_install(site, copy_example(tmp_path / "example"), unmarked, broken)
+    proc = dfbench(site, "plugins", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+    assert rows["temporal_residual"]["loaded"] and rows["temporal_residual"]["hooks"] == ["register_detectors"]
+    assert rows["temporal_residual"]["detectors"] == ["temporal_residual"]
+    assert rows["temporal_residual"]["distribution"] == "dfbench-temporal-residual"
+    assert rows["mmaction"]["detectors"][:2] == ["i3d", "i3d_r50"]
+    assert "opencv" in rows["dfbench.faces"]["face_finders"]
+    assert not rows["broken_example"]["loaded"] and rows["broken_example"]["error"] == BROKEN_REASON
+    assert rows["unmarked"]["loaded"] and rows["unmarked"]["hooks"] == [] and rows["unmarked"]["detectors"] == []
+    assert rows["unmarked"]["warnings"] == [
+        "plugin 'unmarked' (dfbench-unmarked) loaded but registers nothing: is its hook function decorated with "
+        "@hookimpl (dfbench.hookspecs.hookimpl)? See docs/plugin-hooks.md"]
+    text = dfbench(site, "plugins")
+    assert "broken_example (dfbench-broken-example 0.1.0): NOT LOADED: " in text.stdout
+    assert text.stderr.count("warning: plugin 'unmarked'") == 1
