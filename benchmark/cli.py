@@ -72,7 +72,8 @@ def cli():
               help="Checkpoints and training logs.")
 @click.option("--cache", type=click.Path(path_type=Path), default=None,
               help="Crop and synthetic-data cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
-@click.option("--face-finder", default=None, help="dataset, opencv or face-alignment. Default: chosen for the data.")
+@click.option("--face-finder", default=None,
+              help="dataset, face-alignment, dlib or opencv (or a plugin's). Default: chosen for the data.")
 @click.option("--epochs", type=int, default=None, help="Override the detector's schedule.")
 @click.option("--launcher", type=click.Choice(["none", "pytorch", "slurm"]), default="none", show_default=True,
               help="MMEngine launcher for distributed training (run under torchrun or srun).")
@@ -293,7 +294,8 @@ def check(root, compression, splits, quick, as_json):
               help="Manipulations to include besides the real videos (repeat or comma-separate, DF/F2F/FS/NT "
                    "accepted). Default: the paper's four, those present.")
 @click.option("--face-finder", default=None,
-              help="face-alignment, opencv or dataset. Default: chosen for the data, as `dfbench run` does.")
+              help="dataset, face-alignment, dlib or opencv (or a plugin's). Default: chosen for the data, "
+                   "as `dfbench run` does.")
 @click.option("--size", "sizes", type=int, multiple=True,
               help="Crop size in pixels (repeat for several). Default: what `dfbench run` reads on this data "
                    "(every installed detector's crop size at the cpu size on synthetic data, paper size on FF++).")

@@ -117,7 +117,7 @@ def test_register_face_finders():
     with registered(dfbench_hook_finder=Finders()):
         finders = plugins.face_finders()
         assert finders["hook-centre"] is CentreBox
-        assert {"dataset", "opencv", "face-alignment"} <= set(finders)  # the core's own, by the same hook
+        assert {"dataset", "opencv", "face-alignment", "dlib"} <= set(finders)  # the core's own, by the same hook
         finder = plugins.get_face_finder("hook-centre")()
         assert finder.find(np.zeros((2, 40, 80, 3), np.uint8), Path("v.mp4")) == [(20, 10, 60, 30)] * 2
     assert "hook-centre" not in plugins.face_finders()
