@@ -95,6 +95,24 @@ def test_plugin():
     plugins.reset()
 
 
+@pytest.fixture
+def cli(capsys):
+    """``cli(*argv) -> (exit code, stdout, stderr)``: the real `dfbench` command, in-process (so the
+    test plugin is visible)."""
+    from dfbench.cli import main
+
+    def run(*argv):
+        code = 0
+        try:
+            main(list(argv))
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
 def read_json(path: Path):
     return json.loads(Path(path).read_text())
 

@@ -123,27 +123,17 @@ def test_compare_refuses_a_single_class():
         compare(a, a)
 
 
-def test_compare_cli_on_two_stored_records_and_its_bad_input(capsys, tiny_synth, tmp_path, test_plugin):
+def test_compare_cli_on_two_stored_records_and_its_bad_input(cli, tiny_synth, tmp_path, test_plugin):
     """`dfbench compare` reads verified records; other test sets and malformed files are one line, exit 2."""
     import json
 
     from dfbench import engine
-    from dfbench.cli import main
     from dfbench.engine import RunOptions
 
     def made(seed, method="Deepfakes"):
         opts = RunOptions(detector="test_brightness", protocol="single", method=method, data=tiny_synth, seed=seed,
                           output=tmp_path / "results", work_dir=tmp_path / "work", cache=tmp_path / "cache")
         return engine.run(opts)[0].path
-
-    def cli(*argv):
-        code = 0
-        try:
-            main(list(argv))
-        except SystemExit as e:
-            code = e.code
-        out = capsys.readouterr()
-        return code, out.out, out.err
 
     a, b = made(0), made(1)
     code, out, err = cli("compare", str(a), str(b), "--json")

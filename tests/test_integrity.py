@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from dfbench import engine, results
-from dfbench.cli import main
 from dfbench.engine import RunOptions
 from dfbench.errors import DfbenchError
 from dfbench.settings import settings_id
@@ -25,16 +24,6 @@ def options(data, tmp_path, **kw):
     kw.setdefault("method", "Deepfakes")
     kw.setdefault("output", tmp_path / "results")
     return RunOptions(data=data, work_dir=tmp_path / "work", cache=tmp_path / "cache", **kw)
-
-
-def run_cli(capsys, *argv):
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def records(folder: Path) -> list[Path]:
@@ -110,19 +99,19 @@ def centre_finder():
     plugins.reset()
 
 
-def test_another_face_finder_trains_again(capsys, tiny_synth, tmp_path, test_plugin, centre_finder):
+def test_another_face_finder_trains_again(cli, tiny_synth, tmp_path, test_plugin, centre_finder):
     args = ["run", "-d", "test_brightness", "-p", "single", "--method", "DF", "--data", str(tiny_synth),
             "--output", str(tmp_path / "results"), "--work-dir", str(tmp_path / "work"),
             "--cache", str(tmp_path / "cache"), "--json"]
-    code, out, err = run_cli(capsys, *args)
+    code, out, err = cli(*args)
     [first] = json.loads(out)
-    code, out, err = run_cli(capsys, *args, "--face-finder", centre_finder)
+    code, out, err = cli(*args, "--face-finder", centre_finder)
     assert code == 0, err
     [other] = json.loads(out)
     assert not other["skipped"] and other["path"] != first["path"]
     rec = json.loads(Path(other["path"]).read_text())
     assert rec["settings"]["preprocessing"]["face_finder"] == "test-centre" and rec["failed_videos"] == []
-    code, out, err = run_cli(capsys, *args, "--face-finder", centre_finder)
+    code, out, err = cli(*args, "--face-finder", centre_finder)
     assert json.loads(out)[0]["skipped"]
 
 
@@ -133,19 +122,19 @@ def test_changed_detector_code_trains_again(tiny_synth, tmp_path, test_plugin, m
     assert not again.skipped and len(records(tmp_path / "results")) == 2
 
 
-def test_dry_run_json_shows_each_settings_id_and_whether_it_is_finished(capsys, tiny_synth, tmp_path, test_plugin):
+def test_dry_run_json_shows_each_settings_id_and_whether_it_is_finished(cli, tiny_synth, tmp_path, test_plugin):
     args = ["run", "-d", "test_brightness", "-p", "single", "--method", "DF", "--data", str(tiny_synth),
             "--output", str(tmp_path / "results"), "--cache", str(tmp_path / "cache"), "--dry-run", "--json"]
-    code, out, _ = run_cli(capsys, *args)
+    code, out, _ = cli(*args)
     [planned] = json.loads(out)["runs"]
     assert code == 0 and planned["finished"] is False and len(planned["settings_id"]) == 12
     assert planned["settings_id"] == settings_id(planned["settings"])
     [outcome] = engine.run(options(tiny_synth, tmp_path))
-    code, out, _ = run_cli(capsys, *args)
+    code, out, _ = cli(*args)
     [planned_again] = json.loads(out)["runs"]
     assert planned_again["finished"] is True and planned_again["settings_id"] == planned["settings_id"]
     assert outcome.result.settings_id == planned["settings_id"]
-    code, out, _ = run_cli(capsys, *args, "--epochs", "2")
+    code, out, _ = cli(*args, "--epochs", "2")
     assert json.loads(out)["runs"][0]["finished"] is False
 
 
@@ -169,8 +158,8 @@ def test_a_truncated_record_is_set_aside_and_the_run_trains_again(tiny_synth, tm
     (["--epochs", "0"], "error: --epochs 0: must be at least 1"),
     (["--precision", "fp16"], "error: --precision fp16 needs a CUDA GPU"),
 ])
-def test_bad_numbers_fail_before_any_crop(capsys, tiny_synth, tmp_path, test_plugin, extra, message):
-    code, _, err = run_cli(capsys, "run", "-d", "test_brightness", "-p", "single", "--method", "DF",
+def test_bad_numbers_fail_before_any_crop(cli, tiny_synth, tmp_path, test_plugin, extra, message):
+    code, _, err = cli("run", "-d", "test_brightness", "-p", "single", "--method", "DF",
                            "--data", str(tiny_synth), "--output", str(tmp_path / "results"),
                            "--work-dir", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"), *extra)
     assert code == 2 and err.startswith(message) and err.count("\n") == 1
@@ -319,54 +308,54 @@ def test_mmengine_checkpoints_are_saved_through_the_atomic_writer(tmp_path, monk
     assert [p.name for p in tmp_path.iterdir()] == ["epoch_1.pth"]
 
 
-def test_ctrl_c_and_disk_full_are_one_line(capsys, monkeypatch):
+def test_ctrl_c_and_disk_full_are_one_line(cli, monkeypatch):
     from dfbench import cli
 
     def interrupted(**kw):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli.cli, "main", interrupted)
-    code, _, err = run_cli(capsys, "run")
+    code, _, err = cli("run")
     assert code == 130 and err == "interrupted: finished runs are saved; run the same command again to resume\n"
 
     def full(**kw):
         raise OSError(errno.ENOSPC, "No space left on device", "/work/epoch_3.pth")
 
     monkeypatch.setattr(cli.cli, "main", full)
-    code, _, err = run_cli(capsys, "run")
+    code, _, err = cli("run")
     assert code == 1 and err.startswith("error: disk full writing /work/epoch_3.pth;") and err.count("\n") == 1
 
 
 # --- data tools -----------------------------------------------------------------------------------
 
 
-def test_synth_refuses_a_folder_it_did_not_write_and_deletes_nothing(capsys, tmp_path):
+def test_synth_refuses_a_folder_it_did_not_write_and_deletes_nothing(cli, tmp_path):
     mine = tmp_path / "mine"
     (mine / "splits").mkdir(parents=True)
     (mine / "splits" / "notes.txt").write_text("my notes")
-    code, _, err = run_cli(capsys, "data", "synth", "--out", str(mine), "--pairs", "1,1,1", "--frames", "4")
+    code, _, err = cli("data", "synth", "--out", str(mine), "--pairs", "1,1,1", "--frames", "4")
     assert code == 2 and "not empty and not a dfbench synthetic set" in err and err.count("\n") == 1
     assert (mine / "splits" / "notes.txt").read_text() == "my notes"
 
 
-def test_data_check_decodes_every_video_and_names_the_unreadable(capsys, tiny_synth, tmp_path):
+def test_data_check_decodes_every_video_and_names_the_unreadable(cli, tiny_synth, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(tiny_synth, data)
     videos = sorted((data / "manipulated_sequences/FaceSwap/c40/videos").glob("*.mp4"))
     videos[0].write_bytes(b"")
     videos[1].write_bytes(videos[1].read_bytes()[:400])
     videos[2].write_bytes(np.random.default_rng(0).bytes(5000))
-    code, out, _ = run_cli(capsys, "data", "check", str(data), "--json")
+    code, out, _ = cli("data", "check", str(data), "--json")
     report = json.loads(out)
     assert code == 1 and not report["ok"] and report["missing"] == []
     assert sorted(u["path"] for u in report["unreadable"]) == sorted(str(v) for v in videos[:3])
     problems = {Path(u["path"]).name: u["problem"] for u in report["unreadable"]}
     assert problems[videos[0].name] == "empty video file"
-    code, out, _ = run_cli(capsys, "data", "check", str(data))
+    code, out, _ = cli("data", "check", str(data))
     assert code == 1 and f"unreadable: {videos[1]}: " in out and "3 unreadable videos" in out
-    code, out, _ = run_cli(capsys, "data", "check", str(data), "--quick")
+    code, out, _ = cli("data", "check", str(data), "--quick")
     assert code == 0 and "videos not decoded (--quick)" in out
-    code, out, _ = run_cli(capsys, "data", "check", str(tiny_synth))
+    code, out, _ = cli("data", "check", str(tiny_synth))
     assert code == 0 and "every present video decodes (first and last frame)" in out
 
 
@@ -383,18 +372,18 @@ def test_split_files_with_paths_are_refused(tmp_path, bad_id):
         splits.load(splits_dir=folder)
 
 
-def test_seeds_run_each_seed_once_and_the_leaderboard_pools_them(capsys, tiny_synth, tmp_path, test_plugin):
+def test_seeds_run_each_seed_once_and_the_leaderboard_pools_them(cli, tiny_synth, tmp_path, test_plugin):
     args = ["run", "-d", "test_brightness", "-p", "single", "--method", "DF", "--data", str(tiny_synth),
             "--output", str(tmp_path / "results"), "--work-dir", str(tmp_path / "work"),
             "--cache", str(tmp_path / "cache"), "--json"]
-    code, out, _ = run_cli(capsys, *args, "--seed", "1")
+    code, out, _ = cli(*args, "--seed", "1")
     assert code == 0 and [o["skipped"] for o in json.loads(out)] == [False]
-    code, out, err = run_cli(capsys, *args, "--seeds", "0 1,2")
+    code, out, err = cli(*args, "--seeds", "0 1,2")
     assert code == 0, err
     assert [o["skipped"] for o in json.loads(out)] == [False, True, False]
     assert sorted(json.loads(p.read_text())["seed"] for p in records(tmp_path / "results")) == [0, 1, 2]
-    code, out, _ = run_cli(capsys, "leaderboard", "--results", str(tmp_path / "results"))
+    code, out, _ = cli("leaderboard", "--results", str(tmp_path / "results"))
     row = next(line for line in out.splitlines() if line.startswith("| test_brightness"))
     assert "seeds 0, 1, 2" in row and "(n=3)" in row
-    code, _, err = run_cli(capsys, *args, "--seeds", "0 x")
+    code, _, err = cli(*args, "--seeds", "0 x")
     assert code == 2 and "--seeds '0 x': give whole numbers" in err

@@ -10,22 +10,11 @@ from pathlib import Path
 import pytest
 
 from dfbench import engine, leaderboard
-from dfbench.cli import main
 from dfbench.engine import RunOptions
 from dfbench.record_check import check_record
 from dfbench.results import RunResult
 
 COMMITTED = Path(__file__).resolve().parents[1] / "leaderboard" / "results"
-
-
-def run_cli(capsys, *argv):
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
@@ -64,14 +53,14 @@ def test_each_kind_of_bad_record_is_refused_with_its_reason(good_record, name):
     assert problem is not None and re.search(reason, problem), problem
 
 
-def test_leaderboard_renders_the_good_names_the_bad_and_strict_exits_1(capsys, good_record, tmp_path):
+def test_leaderboard_renders_the_good_names_the_bad_and_strict_exits_1(cli, good_record, tmp_path):
     folder = tmp_path / "results"
     folder.mkdir()
     (folder / "good.json").write_text(json.dumps(good_record))
     (folder / "tampered.json").write_text(json.dumps(tampered(good_record, BAD["auc_edited"][0])))
     (folder / "malformed.json").write_text(json.dumps(good_record)[:500])
     (folder / "other_schema.json").write_text(json.dumps(tampered(good_record, BAD["schema_99"][0])))
-    code, out, err = run_cli(capsys, "leaderboard", "--results", str(folder))
+    code, out, err = cli("leaderboard", "--results", str(folder))
     assert code == 0
     warnings = err.splitlines()
     assert [w.split(": ", 2)[1].rsplit("/", 1)[-1] for w in warnings] == [
@@ -80,17 +69,17 @@ def test_leaderboard_renders_the_good_names_the_bad_and_strict_exits_1(capsys, g
     rows = [line for line in out.splitlines() if line.startswith("| test_brightness")]
     assert len(rows) == 1 and f"{good_record['metrics']['auc']:.3f}" in rows[0]
     assert "0.500" not in rows[0]
-    code, out_strict, err = run_cli(capsys, "leaderboard", "--results", str(folder), "--strict")
+    code, out_strict, err = cli("leaderboard", "--results", str(folder), "--strict")
     assert code == 1 and out_strict == out and err.endswith("error: 3 record(s) refused (--strict)\n")
 
 
-def test_committed_records_all_verify_and_only_added_bad_ones_are_named(capsys, good_record, tmp_path):
+def test_committed_records_all_verify_and_only_added_bad_ones_are_named(cli, good_record, tmp_path):
     folder = tmp_path / "committed"
     shutil.copytree(COMMITTED, folder)
     (folder / "zz_tampered.json").write_text(json.dumps(tampered(good_record, BAD["auc_edited"][0])))
     (folder / "zz_malformed.json").write_text("{")
     (folder / "zz_other_schema.json").write_text(json.dumps(tampered(good_record, BAD["schema_99"][0])))
-    code, out, err = run_cli(capsys, "leaderboard", "--results", str(folder))
+    code, out, err = cli("leaderboard", "--results", str(folder))
     assert code == 0
     named = sorted(Path(line.split(": ", 2)[1]).name for line in err.splitlines())
     assert named == ["zz_malformed.json", "zz_other_schema.json", "zz_tampered.json"], err
