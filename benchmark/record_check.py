@@ -15,9 +15,12 @@ from dfbench.results import SCHEMA
 from dfbench.settings import ID_LENGTH, settings_id
 
 TOLERANCE = 1e-9  # recomputed metrics agree to float rounding, or the record was edited
-_UNIT = {"type": "number", "minimum": 0, "maximum": 1}
-_UNIT_OR_NULL = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+# A probability or rate; float rounding may put a computed 1 a few ulps above 1 (scikit-learn's AP of
+# a perfect ranking is 1.0000000000000002), so the bounds give way by TOLERANCE and no more.
+_UNIT = {"type": "number", "minimum": -TOLERANCE, "maximum": 1 + TOLERANCE}
+_UNIT_OR_NULL = {"type": ["number", "null"], "minimum": -TOLERANCE, "maximum": 1 + TOLERANCE}
 _NAME = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$"}
+_DETECTOR = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_][A-Za-z0-9_.+/-]{0,139})?$"}  # a:b/c
 _TEXT = {"type": "string", "maxLength": 400}
 _COUNT = {"type": "integer", "minimum": 0}
 _INTERVAL = {"type": ["array", "null"], "items": _UNIT, "minItems": 2, "maxItems": 2}
@@ -34,7 +37,7 @@ RECORD_SCHEMA = {
         "protocol": _NAME, "protocol_version": {"type": "integer", "minimum": 1},
         "protocol_kind": _NAME, "run": _NAME,
         "train_methods": {"type": "array", "items": _NAME}, "test_methods": {"type": "array", "items": _NAME},
-        "detector": _NAME, "detector_plugin": _TEXT, "size": _NAME, "parameters": _COUNT,
+        "detector": _DETECTOR, "detector_plugin": _TEXT, "size": _NAME, "parameters": _COUNT,
         "dataset": {"type": "object", "required": ["kind", "compression"],
                     "properties": {"kind": _NAME, "compression": _NAME, "root": _TEXT,
                                    "seed": {"type": ["integer", "null"]}, "fingerprint": _TEXT}},
