@@ -309,19 +309,19 @@ def test_mmengine_checkpoints_are_saved_through_the_atomic_writer(tmp_path, monk
 
 
 def test_ctrl_c_and_disk_full_are_one_line(cli, monkeypatch):
-    from dfbench import cli
+    from dfbench import cli as cli_module
 
     def interrupted(**kw):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.cli, "main", interrupted)
+    monkeypatch.setattr(cli_module.cli, "main", interrupted)
     code, _, err = cli("run")
     assert code == 130 and err == "interrupted: finished runs are saved; run the same command again to resume\n"
 
     def full(**kw):
         raise OSError(errno.ENOSPC, "No space left on device", "/work/epoch_3.pth")
 
-    monkeypatch.setattr(cli.cli, "main", full)
+    monkeypatch.setattr(cli_module.cli, "main", full)
     code, _, err = cli("run")
     assert code == 1 and err.startswith("error: disk full writing /work/epoch_3.pth;") and err.count("\n") == 1
 
