@@ -7,23 +7,11 @@ import sys
 import pytest
 
 from dfbench import splits as S
-from dfbench.cli import main
 from dfbench.layout import METHODS
 
 
-def run_cli(capsys, *argv):
-    """Run `dfbench argv...`; return (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_dry_run_json_on_real_ffpp_layout(capsys, ffpp_tree, test_plugin):
-    code, out, _ = run_cli(capsys, "run", "--detector", "test_brightness", "--protocol", "cross",
+def test_dry_run_json_on_real_ffpp_layout(cli, ffpp_tree, test_plugin):
+    code, out, _ = cli("run", "--detector", "test_brightness", "--protocol", "cross",
                            "--data", str(ffpp_tree), "--dry-run", "--json")
     assert code == 0
     plan = json.loads(out)
@@ -46,10 +34,10 @@ def test_dry_run_json_on_real_ffpp_layout(capsys, ffpp_tree, test_plugin):
         assert not ids["train"] & ids["test"] and not ids["train"] & ids["val"] and not ids["val"] & ids["test"]
 
 
-def test_dry_run_text(capsys, ffpp_tree, test_plugin):
-    code, out, _ = run_cli(capsys, "run", "-d", "test_brightness", "-p", "all", "--data", str(ffpp_tree), "--dry-run")
+def test_dry_run_text(cli, ffpp_tree, test_plugin):
+    code, out, _ = cli("run", "-d", "test_brightness", "-p", "all", "--data", str(ffpp_tree), "--dry-run")
     assert code == 0
-    sid = json.loads(run_cli(capsys, "run", "-d", "test_brightness", "-p", "all", "--data", str(ffpp_tree),
+    sid = json.loads(cli("run", "-d", "test_brightness", "-p", "all", "--data", str(ffpp_tree),
                              "--dry-run", "--json")[1])["runs"][0]["settings_id"]
     assert out == ("all: train on Deepfakes+Face2Face+FaceSwap+NeuralTextures, "
                    "test on Deepfakes+Face2Face+FaceSwap+NeuralTextures (train 3600, val 700, test 700 videos); "
@@ -62,25 +50,25 @@ def test_dry_run_text(capsys, ffpp_tree, test_plugin):
     (["run", "-d", "test_brightness", "-p", "single", "-m", "XYZ", "--dry-run"],
      "error: unknown manipulation method 'XYZ'"),
 ])
-def test_bad_names_one_line_nonzero(capsys, ffpp_tree, test_plugin, args, message):
-    code, _, err = run_cli(capsys, *args, "--data", str(ffpp_tree))
+def test_bad_names_one_line_nonzero(cli, ffpp_tree, test_plugin, args, message):
+    code, _, err = cli(*args, "--data", str(ffpp_tree))
     assert code == 2
     assert err.startswith(message) and err.count("\n") == 1
 
 
-def test_wrong_layout_and_missing_compression(capsys, tmp_path, ffpp_tree, test_plugin):
-    code, _, err = run_cli(capsys, "run", "-d", "test_brightness", "-p", "all", "--data", str(tmp_path), "--dry-run")
+def test_wrong_layout_and_missing_compression(cli, tmp_path, ffpp_tree, test_plugin):
+    code, _, err = cli("run", "-d", "test_brightness", "-p", "all", "--data", str(tmp_path), "--dry-run")
     assert code == 2 and "no original_sequences/ folder" in err and str(tmp_path) in err
-    code, _, err = run_cli(capsys, "run", "-d", "test_brightness", "-p", "all", "--data", str(ffpp_tree),
+    code, _, err = cli("run", "-d", "test_brightness", "-p", "all", "--data", str(ffpp_tree),
                            "--compression", "c23", "--dry-run")
     assert code == 2 and "original_sequences/youtube/c23/videos: missing" in err
-    code, _, err = run_cli(capsys, "run", "-d", "test_brightness", "-p", "all", "--data", str(tmp_path / "nope"),
+    code, _, err = cli("run", "-d", "test_brightness", "-p", "all", "--data", str(tmp_path / "nope"),
                            "--dry-run")
     assert code == 2 and "dataset root not found" in err
 
 
-def test_data_check_counts_and_missing(capsys, ffpp_tree, tmp_path):
-    code, out, _ = run_cli(capsys, "data", "check", str(ffpp_tree), "--quick", "--json")  # empty files: no decoding
+def test_data_check_counts_and_missing(cli, ffpp_tree, tmp_path):
+    code, out, _ = cli("data", "check", str(ffpp_tree), "--quick", "--json")  # empty files: no decoding
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["missing"] == []
     assert report["methods"]["original"]["train"] == {"expected": 720, "present": 720}
@@ -89,7 +77,7 @@ def test_data_check_counts_and_missing(capsys, ffpp_tree, tmp_path):
     gone = ffpp_tree / "manipulated_sequences" / "Face2Face" / "c40" / "videos" / "071_054.mp4"
     gone.rename(tmp_path / "moved.mp4")
     try:
-        code, out, _ = run_cli(capsys, "data", "check", str(ffpp_tree), "--quick")
+        code, out, _ = cli("data", "check", str(ffpp_tree), "--quick")
         assert code == 1
         assert "1 videos missing, e.g. " + str(gone) in out
         assert "Face2Face                  719/720         140/140         140/140" in out

@@ -86,7 +86,8 @@ def test_interrupted_protocol_resumes_at_the_lost_run(tiny_synth, tmp_path, test
 
 
 def test_unknown_face_finder_and_size(tiny_synth, tmp_path, test_plugin):
-    with pytest.raises(DfbenchError, match="unknown face finder 'nope'; use one of dataset, dlib, face-alignment, opencv"):
+    with pytest.raises(DfbenchError,
+                       match="unknown face finder 'nope'; use one of dataset, dlib, face-alignment, opencv"):
         engine.run(options(tiny_synth, tmp_path, method="DF", face_finder="nope"))
 
 

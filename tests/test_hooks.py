@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CentreFinder
 
 from dfbench import hookspecs, plugins
 from dfbench.detector import DetectorMeta, DetectorSpec, SizeSpec
@@ -99,24 +100,16 @@ def test_register_detectors_rejects_what_is_not_a_spec():
             plugins.detectors()
 
 
-class CentreBox:
-    """A face finder that puts the face in the middle half of every frame."""
-
-    def find(self, frames, video):
-        h, w = frames.shape[1:3]
-        return [(w / 4, h / 4, 3 * w / 4, 3 * h / 4)] * len(frames)
-
-
 class Finders:
     @hookimpl
     def register_face_finders(self, register):
-        register("hook-centre", CentreBox)
+        register("hook-centre", CentreFinder)
 
 
 def test_register_face_finders():
     with registered(dfbench_hook_finder=Finders()):
         finders = plugins.face_finders()
-        assert finders["hook-centre"] is CentreBox
+        assert finders["hook-centre"] is CentreFinder
         assert {"dataset", "opencv", "face-alignment", "dlib"} <= set(finders)  # the core's own, by the same hook
         finder = plugins.get_face_finder("hook-centre")()
         assert finder.find(np.zeros((2, 40, 80, 3), np.uint8), Path("v.mp4")) == [(20, 10, 60, 30)] * 2

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CentreFinder
 
 from dfbench import engine, results
 from dfbench.engine import RunOptions
@@ -68,14 +69,6 @@ def test_rerun_with_other_settings_trains_again_beside_the_old_record(tiny_synth
     assert len(records(tmp_path / "results")) == 3
     ids = {json.loads(p.read_text())["settings_id"] for p in records(tmp_path / "results")}
     assert len(ids) == 3
-
-
-class CentreFinder:
-    """A whole-video face finder for tests: the centre half of every frame is the face."""
-
-    def find(self, frames, video):
-        h, w = frames.shape[1:3]
-        return [(w / 4, h / 4, 3 * w / 4, 3 * h / 4)] * len(frames)
 
 
 class _FinderPlugin:

@@ -9,7 +9,6 @@ import pytest
 
 from dfbench import crops as C
 from dfbench import engine
-from dfbench.cli import main
 from dfbench.crops import CropCache
 from dfbench.errors import DfbenchError
 from dfbench.layout import METHODS, boxes_path
@@ -26,16 +25,6 @@ from dfbench.preprocess import (
 from dfbench.tracking import iou_matrix
 
 N_TINY = 40  # tiny_synth: 4 pairs -> 8 real videos and 8 fakes for each of 4 methods
-
-
-def run_cli(capsys, *argv):
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def opts(data, tmp_path, **kw):
@@ -167,23 +156,23 @@ def test_progress_line():
 
 # --- the command --------------------------------------------------------------------------------------
 
-def test_cli_preprocess_dataset_boxes(capsys, tiny_synth, tmp_path):
+def test_cli_preprocess_dataset_boxes(cli, tiny_synth, tmp_path):
     argv = ["preprocess", "--data", str(tiny_synth), "--face-finder", "dataset", "--size", "32", "--size", "48",
             "--cache", str(tmp_path), "--json"]
-    code, out, err = run_cli(capsys, *argv)
+    code, out, err = cli(*argv)
     report = json.loads(out)
     assert code == 0 and report["done"] == N_TINY and report["failed"] == [] and report["sizes"] == [32, 48]
     assert report["face_track"] == "dataset-k10-w11-iou0.3-miss2" and report["kind"] == "synthetic"
     assert f"{N_TINY}/{N_TINY} videos" in err and "videos/s" in err  # the progress bar, on stderr
     for d in report["cache_dirs"]:
         assert len(list((tmp_path / d).rglob("*.npy"))) == N_TINY
-    code, out, err = run_cli(capsys, *argv[:-1])
+    code, out, err = cli(*argv[:-1])
     assert code == 0 and out.startswith(f"{N_TINY} videos in shard 0/1: 0 preprocessed now") and \
         f"{N_TINY} cached before, 0 failed" in out
 
 
-def test_cli_preprocess_opencv_finds_faces_and_reports_the_videos_without_one(capsys, tiny_synth, tmp_path):
-    code, out, err = run_cli(capsys, "preprocess", "--data", str(tiny_synth), "--face-finder", "opencv",
+def test_cli_preprocess_opencv_finds_faces_and_reports_the_videos_without_one(cli, tiny_synth, tmp_path):
+    code, out, err = cli("preprocess", "--data", str(tiny_synth), "--face-finder", "opencv",
                              "--size", "32", "--cache", str(tmp_path), "--json")
     report = json.loads(out)
     # the synthetic faces are drawn, not photographed: Haar's cascade misses some of them altogether
@@ -207,9 +196,9 @@ def test_cli_preprocess_opencv_finds_faces_and_reports_the_videos_without_one(ca
         assert min(iou_matrix(boxes[i : i + 1], truth[i : i + 1])[0, 0] for i in range(len(boxes))) > 0.25
 
 
-def test_cli_preprocess_on_the_ffpp_layout(capsys, ffpp_tree, tmp_path, monkeypatch):
+def test_cli_preprocess_on_the_ffpp_layout(cli, ffpp_tree, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))  # so the default finder is dlib's (offline)
-    code, out, err = run_cli(capsys, "preprocess", "--data", str(ffpp_tree), "--methods", "DF,NT",
+    code, out, err = cli("preprocess", "--data", str(ffpp_tree), "--methods", "DF,NT",
                              "--shard", "3/16", "--cache", str(tmp_path), "--json")
     report = json.loads(out)
     assert report["kind"] == "ffpp" and report["face_finder"] == "dlib" and report["shard"] == "3/16"
@@ -226,12 +215,12 @@ def test_cli_preprocess_on_the_ffpp_layout(capsys, ffpp_tree, tmp_path, monkeypa
     assert any("/c40/" in f["video"] and "original_sequences" in f["video"] for f in report["failed"])
 
 
-def test_cli_preprocess_names_a_missing_method(capsys, tiny_synth, tmp_path):
+def test_cli_preprocess_names_a_missing_method(cli, tiny_synth, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(tiny_synth, data)
     shutil.rmtree(data / "manipulated_sequences/FaceSwap")
-    code, _, err = run_cli(capsys, "preprocess", "--data", str(data), "--methods", "FS", "--cache", str(tmp_path))
+    code, _, err = cli("preprocess", "--data", str(data), "--methods", "FS", "--cache", str(tmp_path))
     assert code == 2 and err.startswith("error: ") and "FaceSwap/c40/videos: missing" in err
-    code, out, err = run_cli(capsys, "preprocess", "--data", str(data), "--face-finder", "dataset", "--size", "16",
+    code, out, err = cli("preprocess", "--data", str(data), "--face-finder", "dataset", "--size", "16",
                              "--cache", str(tmp_path))
     assert code == 0 and "FaceSwap at c40 is not in" in err and out.startswith(f"{N_TINY - 8} videos")

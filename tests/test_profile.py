@@ -11,7 +11,6 @@ from torch import nn  # noqa: E402
 
 from dfbench import plugins  # noqa: E402
 from dfbench import profile as P  # noqa: E402
-from dfbench.cli import main  # noqa: E402
 from dfbench.detector import Profilable  # noqa: E402
 
 TINY_SHAPE = (3, 4, 8, 8)  # (C, T, H, W)
@@ -46,26 +45,16 @@ class TinyProfilableDetector:
         return tiny_network()
 
 
-def run_cli(capsys, *argv):
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_flops_of_a_tiny_conv_net_equal_the_formula():
     assert tiny_flops_by_formula() == 165_896
     assert P.count_flops(tiny_network(), TINY_SHAPE) == tiny_flops_by_formula()
     assert P.count_parameters(tiny_network()) == 3 * 4 * 27 + 4 + 4 + 1
 
 
-def test_cli_json_on_the_test_plugin(capsys, test_plugin, tmp_path):
+def test_cli_json_on_the_test_plugin(cli, test_plugin, tmp_path):
     test_plugin.detector_cls = TinyProfilableDetector
     out_file = tmp_path / "profile" / "tiny.json"
-    code, out, err = run_cli(capsys, "profile", "--detector", "test_brightness", "--size", "cpu", "--batch", "3",
+    code, out, err = cli("profile", "--detector", "test_brightness", "--size", "cpu", "--batch", "3",
                              "--repeats", "2", "--warmup", "1", "--json", "--out", str(out_file))
     assert code == 0, err
     record = json.loads(out)
@@ -95,9 +84,9 @@ def test_cli_json_on_the_test_plugin(capsys, test_plugin, tmp_path):
     assert loaded.rows[0].flops == tiny_flops_by_formula() and loaded.machine.device == "cpu"
 
 
-def test_cli_table_names_the_machine_and_settings(capsys, test_plugin):
+def test_cli_table_names_the_machine_and_settings(cli, test_plugin):
     test_plugin.detector_cls = TinyProfilableDetector
-    code, out, err = run_cli(capsys, "profile", "-d", "test_brightness", "--size", "cpu", "--batch", "2",
+    code, out, err = cli("profile", "-d", "test_brightness", "--size", "cpu", "--batch", "2",
                              "--repeats", "1", "--warmup", "0", "--precision", "bf16")
     assert code == 0, err
     lines = out.splitlines()
@@ -109,26 +98,26 @@ def test_cli_table_names_the_machine_and_settings(capsys, test_plugin):
     assert cells[5].endswith(" clips/s")
 
 
-def test_unknown_detector_is_one_line_error(capsys, test_plugin):
-    code, out, err = run_cli(capsys, "profile", "--detector", "no_such_detector")
+def test_unknown_detector_is_one_line_error(cli, test_plugin):
+    code, out, err = cli("profile", "--detector", "no_such_detector")
     assert code == 2 and out == ""
     assert err.startswith("error: unknown detector 'no_such_detector'") and err.count("\n") == 1
 
 
-def test_detector_that_is_not_profilable_is_one_line_error(capsys, test_plugin):
-    code, out, err = run_cli(capsys, "profile", "--detector", "test_brightness", "--size", "cpu")
+def test_detector_that_is_not_profilable_is_one_line_error(cli, test_plugin):
+    code, out, err = cli("profile", "--detector", "test_brightness", "--size", "cpu")
     assert code == 2 and out == ""
     assert err == ("error: detector 'test_brightness' (dfbench-test-plugin) cannot be profiled: its detector "
                    "object lacks `input_shape` and `inference_network()` (dfbench.detector.Profilable); see "
                    "docs/profile.md\n")
 
 
-def test_bad_settings_are_one_line_errors(capsys, test_plugin):
+def test_bad_settings_are_one_line_errors(cli, test_plugin):
     test_plugin.detector_cls = TinyProfilableDetector
-    code, _, err = run_cli(capsys, "profile", "-d", "test_brightness", "--repeats", "0")
+    code, _, err = cli("profile", "-d", "test_brightness", "--repeats", "0")
     assert code == 2 and err.startswith("error: --batch 8, --repeats 0, --warmup 2:") and err.count("\n") == 1
     if not torch.cuda.is_available():
-        code, _, err = run_cli(capsys, "profile", "-d", "test_brightness", "--device", "cuda")
+        code, _, err = cli("profile", "-d", "test_brightness", "--device", "cuda")
         assert code == 2 and err.startswith("error: --device cuda: torch") and err.count("\n") == 1
 
 
@@ -164,10 +153,10 @@ def flops_by_formula(network: nn.Module, shape) -> int:
     return sum(total)
 
 
-def test_cli_on_cpu_size_resnet3d(capsys):
+def test_cli_on_cpu_size_resnet3d(cli):
     pytest.importorskip("dfbench_mmaction")
     spec = plugins.get_detector("resnet3d")
-    code, out, err = run_cli(capsys, "profile", "-d", "resnet3d", "--size", "cpu", "--batch", "2", "--repeats", "1",
+    code, out, err = cli("profile", "-d", "resnet3d", "--size", "cpu", "--batch", "2", "--repeats", "1",
                              "--warmup", "0", "--json")
     assert code == 0, err
     (row,) = json.loads(out)["rows"]
