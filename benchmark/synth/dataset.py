@@ -1,8 +1,13 @@
 """Write a synthetic set in FF++'s layout: ids, splits, videos, face boxes, then the manifest.
 
 The manifest is written last and atomically: its presence means the set is complete, and
-generating again with the same arguments returns at once. Work is split by target id (its real
-video and the four fakes made from it share one scene) and spread over processes.
+generating again with the same arguments returns at once. Work is split by target id (version 1:
+its real video and the four fakes made from it share one scene) or by pair (version 2: both
+people are filmed once and each is the other's source) and spread over processes.
+
+Two generator versions exist, chosen with ``version``: 1, cartoon heads with scripted per-method
+traces (kept so its records stay reproducible), and 2, rendered faces manipulated by the real
+operations of each method with nuisances shared by real and fake videos (docs/synthetic-data.md).
 """
 
 from __future__ import annotations
@@ -24,13 +29,17 @@ from dfbench.results import write_atomic
 from dfbench.splits import SPLITS
 from dfbench.synth.canvas import canvas_for
 from dfbench.synth.encode import FPS, write_h264
+from dfbench.synth.fakes import STRENGTH as STRENGTH_V2
 from dfbench.synth.identity import make_identity, rng_for
 from dfbench.synth.manipulate import FAKE_STREAM, MANIPULATIONS, STRENGTH
 from dfbench.synth.motion import make_motion
 from dfbench.synth.render import boxes, frames, render_face, scene
 
 GENERATOR = "dfbench.synth"
-VERSION = 1  # bump whenever the same arguments would give different pixels
+VERSION = 1  # the default version: what `dfbench run` generates when no --data is given
+VERSIONS = (1, 2)  # a new version, never a change to an old one, whenever the same arguments would give other pixels
+FRAME_SIZE = {1: (192, 144), 2: (320, 240)}  # (width, height) by version
+PAIRS = {1: (24, 6, 6), 2: (24, 6, 32)}  # (train, val, test) by version: v2 sized for AUC intervals of +-0.05
 SPLIT_STREAM = 0
 OWNER_MARK = ".dfbench_synthetic"  # says dfbench writes this folder, so an unfinished set may be replaced
 OUR_FOLDERS = ("original_sequences", "manipulated_sequences", "splits")
@@ -48,21 +57,29 @@ class Job:
     num_frames: int
     frame_size: tuple[int, int]
     strength: float
+    version: int = 1
 
 
-def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple[int, int, int] = (24, 6, 6),
-             num_frames: int = 32, frame_size: tuple[int, int] = (192, 144),
-             progress: Callable[[int, int], None] | None = None, strength: float = STRENGTH,
-             workers: int | None = None) -> dict:
+def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple[int, int, int] | None = None,
+             num_frames: int = 32, frame_size: tuple[int, int] | None = None,
+             progress: Callable[[int, int], None] | None = None, strength: float | None = None,
+             workers: int | None = None, version: int = VERSION) -> dict:
     """Generate (or find complete) the synthetic set under ``out`` and return its manifest.
 
     ``pairs`` is the number of (target, source) pairs in train, val and test; each pair gives two
-    real videos and, per method, two fakes. ``frame_size`` is (width, height). ``progress(done,
-    total)`` is called in this process as videos are written. ``workers`` defaults to the CPU count;
-    it changes the speed only, never the output.
+    real videos and, per method, two fakes. ``frame_size`` is (width, height). ``pairs``,
+    ``frame_size`` and ``strength`` default to the ``version``'s own. ``progress(done, total)`` is
+    called in this process as videos are written. ``workers`` defaults to the CPU count; it changes
+    the speed only, never the output.
     """
     out = Path(out)
-    manifest = _manifest(seed, compression, pairs, num_frames, frame_size, strength)
+    if version not in VERSIONS:
+        raise DfbenchError(f"unknown synthetic-data version {version!r}; use one of {', '.join(map(str, VERSIONS))}")
+    pairs = PAIRS[version] if pairs is None else pairs
+    frame_size = FRAME_SIZE[version] if frame_size is None else frame_size
+    if strength is None:
+        strength = STRENGTH if version == 1 else STRENGTH_V2
+    manifest = _manifest(seed, compression, pairs, num_frames, frame_size, strength, version)
     found = _read_manifest(out)
     if found == manifest:
         return found
@@ -76,22 +93,26 @@ def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple
         for sub in ("videos", "boxes"):
             (method_dir(out, m, compression) / sub).mkdir(parents=True, exist_ok=True)
 
-    jobs = [Job(str(out), seed, t, s, compression, num_frames, tuple(frame_size), float(strength))
-            for ps in split_pairs.values() for a, b in ps for t, s in ((a, b), (b, a))]
+    if version == 1:
+        jobs = [Job(str(out), seed, t, s, compression, num_frames, tuple(frame_size), float(strength))
+                for ps in split_pairs.values() for a, b in ps for t, s in ((a, b), (b, a))]
+    else:
+        jobs = [Job(str(out), seed, a, b, compression, num_frames, tuple(frame_size), float(strength), version)
+                for ps in split_pairs.values() for a, b in ps]
     total, done = manifest["videos"], 0
     if progress:
         progress(0, total)
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1:
         for job in jobs:
-            done += make_target(job)
+            done += run_job(job)
             if progress:
                 progress(done, total)
     else:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent (torch, decord)
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_single_threaded) as pool:
             try:
-                for fut in as_completed([pool.submit(make_target, job) for job in jobs]):
+                for fut in as_completed([pool.submit(run_job, job) for job in jobs]):
                     done += fut.result()
                     if progress:
                         progress(done, total)
@@ -111,6 +132,16 @@ def make_splits(seed: int, pairs: tuple[int, int, int]) -> dict[str, list[list[s
     all_pairs = [[ids[2 * k], ids[2 * k + 1]] for k in range(n // 2)]
     bounds = np.cumsum([0, *pairs])
     return {name: all_pairs[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLITS)}
+
+
+def run_job(job: Job) -> int:
+    """One job of either version; returns how many videos it wrote."""
+    if job.version == 1:
+        return make_target(job)
+    from dfbench.synth.pairs import make_pair
+
+    return make_pair(Path(job.out), job.seed, job.target, job.source, job.compression, job.num_frames,
+                     job.frame_size, job.strength)
 
 
 def make_target(job: Job) -> int:
@@ -138,7 +169,7 @@ def make_target(job: Job) -> int:
     return 1 + len(METHODS)
 
 
-def _manifest(seed, compression, pairs, num_frames, frame_size, strength) -> dict:
+def _manifest(seed, compression, pairs, num_frames, frame_size, strength, version=VERSION) -> dict:
     if compression not in QP:
         raise DfbenchError(f"unknown compression {compression!r}; use one of {', '.join(QP)}")
     if not (isinstance(seed, int | np.integer) and seed >= 0):
@@ -151,7 +182,7 @@ def _manifest(seed, compression, pairs, num_frames, frame_size, strength) -> dic
     if w % 2 or h % 2 or w < 32 or h < 32:
         raise DfbenchError(f"frame_size {w}x{h}: width and height must be even and at least 32 (H.264 4:2:0)")
     manifest = {
-        "generator": GENERATOR, "version": VERSION, "seed": int(seed), "compression": compression,
+        "generator": GENERATOR, "version": int(version), "seed": int(seed), "compression": compression,
         "qp": QP[compression], "pairs": [int(p) for p in pairs], "num_frames": int(num_frames),
         "frame_size": [int(w), int(h)], "fps": FPS, "methods": list(METHODS), "strength": float(strength),
         "videos": 2 * sum(pairs) * (1 + len(METHODS)),
@@ -185,7 +216,9 @@ def _claim(out: Path) -> None:
 
 
 def _single_threaded() -> None:
-    """Worker processes share the cores already: one OpenCV thread each."""
+    """Worker processes share the cores already: one OpenCV and one BLAS thread each."""
     import cv2
+    from threadpoolctl import threadpool_limits
 
     cv2.setNumThreads(1)
+    threadpool_limits(1)

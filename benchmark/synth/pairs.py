@@ -1,0 +1,66 @@
+"""One FF++ pair of the version-2 set: two real videos and the eight fakes made from them.
+
+Both people are filmed once (raw frames with exact landmarks); each is the target of four fakes
+with the other as source, as FF++ pairs them. Every one of the ten videos then goes through its
+own processing (``filming.post_process``, drawn per video from one distribution) and real H.264.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dfbench.layout import METHODS, QP, REAL, boxes_path, video_path
+from dfbench.synth.encode import write_h264
+from dfbench.synth.fakes import FAKE_STREAM, MANIPULATIONS, Video
+from dfbench.synth.filming import make_motion, make_scene, post_process, processing_for, render
+from dfbench.synth.people import make_person
+
+PROCESS_STREAM = 17
+
+
+def film(seed: int, vid: str, num_frames: int, frame_size: tuple[int, int]) -> Video:
+    """The raw video of id ``vid``, with its person, motion and landmarks."""
+    person = make_person(seed, vid)
+    motion = make_motion(seed, vid, num_frames, frame_size)
+    scene = make_scene(seed, vid, person, motion, frame_size)
+    return Video(person, motion, render(person, motion, scene, frame_size))
+
+
+def landmark_boxes(landmarks: np.ndarray, frame_size: tuple[int, int]) -> list[list[float]]:
+    """Per-frame boxes [x0, y0, x1, y1]: the 68 landmarks' extent (brows to chin), clipped to the frame."""
+    W, H = frame_size
+    lo, hi = landmarks.min(1), landmarks.max(1)
+    boxes = np.stack([np.maximum(lo[:, 0], 0), np.maximum(lo[:, 1], 0), np.minimum(hi[:, 0], W - 1),
+                      np.minimum(hi[:, 1], H - 1)], 1)
+    return [[round(float(v), 2) for v in b] for b in boxes]
+
+
+def make_pair(out: Path, seed: int, a: str, b: str, compression: str, num_frames: int,
+              frame_size: tuple[int, int], strength: float) -> int:
+    """Write pair (a, b): real videos a and b, fakes a_b and b_a of every method, with boxes; returns the count."""
+    out = Path(out)
+    qp = QP[compression]
+    videos = {v: film(seed, v, num_frames, frame_size) for v in (a, b)}
+
+    def write(method: str, name: str, frames: np.ndarray, target: Video, method_index: int) -> None:
+        proc = processing_for(seed, name, method_index)
+        t, _, s = name.partition("_")
+        rng = np.random.default_rng([seed, PROCESS_STREAM, method_index, int(t), int(s or 0)])
+        path = video_path(out, method, compression, name)
+        write_h264(path, post_process(frames, proc, rng, target.raw.landmarks), qp)
+        boxes = landmark_boxes(target.raw.landmarks, frame_size)  # fakes keep their target's face boxes
+        boxes_path(path).write_text(json.dumps({"boxes": boxes}) + "\n")
+
+    count = 0
+    for t, s in ((a, b), (b, a)):
+        T, S = videos[t], videos[s]
+        write(REAL, t, T.raw.frames, T, 0)
+        count += 1
+        for k, method in enumerate(METHODS):
+            rng = np.random.default_rng([seed, FAKE_STREAM, int(t), int(s), k])
+            write(method, f"{t}_{s}", MANIPULATIONS[method](T, S, rng, strength), T, k + 1)
+            count += 1
+    return count
