@@ -7,12 +7,14 @@ The one place that decides how dfbench unpickles a checkpoint, for every plugin:
   ``torch.load(weights_only=True)``: tensors and plain containers only. A file that would run code
   is refused (:class:`CheckpointRefusedError`), and nothing in it runs. ``weights_only=True`` is
   also torch's own default since 2.6; stating it keeps the policy independent of the installed torch.
-* **dfbench's own** MMEngine Runner checkpoints, i.e. files *under the run's work_dir*, which this
-  run's Runner wrote, load with ``weights_only=False``. They must: MMEngine 0.10.7 stores its
-  message hub (``HistoryBuffer`` objects) and numpy scalars in them, which ``weights_only=True``
-  refuses, and allow-listing those classes does not get through. Trusting them trusts nobody new:
-  dfbench wrote them into a folder its run owns. Containment is checked on resolved paths, so a
-  symlink out of the work_dir is untrusted again.
+* **dfbench's own** checkpoints, i.e. files *under the run's work_dir*, which this run wrote, load
+  with ``weights_only=False`` (:func:`load_run_checkpoint`). They must: MMEngine 0.10.7 stores its
+  message hub (``HistoryBuffer`` objects) and numpy scalars in its Runner's checkpoints, which
+  ``weights_only=True`` refuses, and allow-listing those classes does not get through. Trusting
+  them trusts nobody new: dfbench wrote them into a folder its run owns. Containment is checked on
+  resolved paths, so a symlink out of the work_dir is untrusted again. How MMEngine itself is made
+  to load and save through this policy is the MMEngine base's business
+  (:mod:`dfbench_mmaction.checkpoints`): the core imports no framework.
 
 URLs are cached where torch's hub keeps downloads (``torch.hub.get_dir()/checkpoints``, the folder
 face-alignment and torchvision use too), so a file put there by hand is found offline. torch is
@@ -28,8 +30,7 @@ import re
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -335,22 +336,6 @@ def is_inside(path: str | os.PathLike, work_dir: str | os.PathLike) -> bool:
     return Path(path).resolve().is_relative_to(Path(work_dir).resolve())
 
 
-FIT_REPORT = "dfbench_fit.json"  # what a plugin's fit writes in its work_dir: its report, naming the best checkpoint
-
-
-def recorded_best_checkpoint(work_dir: Path) -> Path:
-    """The best checkpoint a detector's ``fit`` recorded in ``work_dir``'s fit report (for ``score``)."""
-    import json
-
-    report = Path(work_dir) / FIT_REPORT
-    if not report.is_file():
-        raise DfbenchError(f"{work_dir}: no {FIT_REPORT}; run fit with this work_dir before score")
-    path = Path(json.loads(report.read_text())["best_checkpoint"])
-    if not path.is_file():
-        raise DfbenchError(f"{path}: the best checkpoint recorded in {report} is missing")
-    return path
-
-
 def load_run_checkpoint(path: str | os.PathLike, work_dir: str | os.PathLike, map_location="cpu"):
     """Load a checkpoint dfbench's Runner wrote under ``work_dir``; any other file as untrusted."""
     if not is_inside(path, work_dir):
@@ -358,59 +343,3 @@ def load_run_checkpoint(path: str | os.PathLike, work_dir: str | os.PathLike, ma
     import torch
 
     return torch.load(path, map_location=map_location, weights_only=False)
-
-
-ATOMIC_BACKEND = "dfbench_atomic"  # the MMEngine file backend name a CheckpointHook's backend_args selects
-
-
-def register_atomic_backend() -> None:
-    """Register MMEngine's local file backend with atomic writes as :data:`ATOMIC_BACKEND`.
-
-    A CheckpointHook configured with ``backend_args=dict(backend="dfbench_atomic")`` then saves every
-    checkpoint through :func:`dfbench.results.write_atomic` (the project's one writer): a crash, Ctrl-C
-    or a full disk leaves the previous file or none, never a truncated ``epoch_N.pth``.
-    """
-    from mmengine.fileio import LocalBackend, register_backend
-
-    from dfbench.results import write_atomic
-
-    class AtomicLocalBackend(LocalBackend):
-        def put(self, obj: bytes, filepath) -> None:
-            write_atomic(Path(filepath), obj)
-
-        def put_text(self, obj: str, filepath, encoding: str = "utf-8") -> None:
-            write_atomic(Path(filepath), obj.encode(encoding))
-
-    register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)
-
-
-@contextmanager
-def mmengine_checkpoint_policy(work_dir: str | os.PathLike) -> Iterator[None]:
-    """Within the block, MMEngine loads local checkpoints under ``work_dir`` as dfbench's own
-    (resume, best checkpoint) and every other local file as untrusted; checkpoints are saved
-    atomically by hooks that select :data:`ATOMIC_BACKEND` (:func:`register_atomic_backend`).
-
-    MMEngine loads checkpoints (``resume``, ``load_from``, ``init_cfg=Pretrained``) with a bare
-    ``torch.load``; this registers two loaders with MMEngine's public
-    ``CheckpointLoader.register_scheme`` (the most specific prefix wins) and restores the previous
-    loaders on exit.
-    """
-    from mmengine.runner.checkpoint import CheckpointLoader
-
-    work_dir = os.path.abspath(work_dir)
-    prefixes = {re.escape(os.path.join(d, "")) for d in (work_dir, os.path.realpath(work_dir))}
-
-    def load_from_dfbench_run(filename, map_location=None):
-        return load_run_checkpoint(os.path.expanduser(filename), work_dir, map_location)
-
-    def load_from_untrusted_local(filename, map_location=None):
-        return load_untrusted(os.path.expanduser(filename), map_location)
-
-    register_atomic_backend()
-    saved = dict(CheckpointLoader._schemes)  # no public way to unregister: restore the table
-    try:
-        CheckpointLoader.register_scheme(prefixes="", loader=load_from_untrusted_local, force=True)
-        CheckpointLoader.register_scheme(prefixes=sorted(prefixes), loader=load_from_dfbench_run, force=True)
-        yield
-    finally:
-        CheckpointLoader._schemes = type(CheckpointLoader._schemes)(saved)

@@ -81,12 +81,15 @@ def cli():
               help="Starting weights: auto = the detector's Kinetics-400 checkpoint at paper size, none at cpu size.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
               help="Mixed precision for training and scoring (fp16 needs a GPU).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A detector option (repeatable), e.g. --set batch_size=8 --set lr=1e-4; `dfbench detectors "
+                   "--options DETECTOR` lists them. Options enter the run's settings.")
 @click.option("--splits", type=click.Path(path_type=Path), default=None, help="Folder with train/val/test.json.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING",
               show_default=True, help="Training framework's console log; INFO shows MMEngine's full log.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (runs and their videos) without training.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def run(dry_run, as_json, seeds, **kw):
+def run(dry_run, as_json, seeds, settings, **kw):
     """Train and test a detector under a protocol; one result record per run.
 
     \b
@@ -95,6 +98,8 @@ def run(dry_run, as_json, seeds, **kw):
       dfbench run --detector resnet3d --protocol all --data /data/ffpp --size paper
       dfbench run --detector resnet3d --protocol all --pretrained ~/weights/resnet-101-kinetics.pth --precision bf16
       dfbench run --detector resnext3d_nl --protocol all --seeds "0 1 2"
+      dfbench run --detector mmaction2:x3d/x3d_s_13x6x1_facebook-kinetics400-rgb --protocol single --method DF
+      dfbench run --detector resnet3d --protocol all --set batch_size=4 --set num_workers=2
       torchrun --nproc_per_node 4 -m dfbench run --detector resnet3d --protocol all --launcher pytorch
     """
     from dataclasses import replace
@@ -103,8 +108,9 @@ def run(dry_run, as_json, seeds, **kw):
     from dfbench.engine import RunOptions
     from dfbench.engine import dry_run as plan
     from dfbench.engine import run as execute
+    from dfbench.preflight import parse_option
 
-    opts = RunOptions(**kw)
+    opts = RunOptions(**kw, options=dict(parse_option(s) for s in settings))
     seed_list = _seeds(seeds) if seeds is not None else [opts.seed]
     if dry_run:
         plans = [plan(replace(opts, seed=seed)) for seed in seed_list]
@@ -139,10 +145,46 @@ def run(dry_run, as_json, seeds, **kw):
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
-def detectors(as_json):
-    """List installed detectors (no network is built, no framework imported)."""
+@click.option("--zoo", is_flag=True,
+              help="List what the detector sources offer instead: every `<source>:<ref>` --detector takes "
+                   "(e.g. MMAction2's shipped recognition configs as mmaction2:<config>).")
+@click.option("--options", "options_of", default=None, metavar="DETECTOR",
+              help="List the --set options DETECTOR takes (builds it: imports its framework).")
+def detectors(as_json, zoo, options_of):
+    """List installed detectors (no network is built, no framework imported).
+
+    \b
+    Examples:
+      dfbench detectors
+      dfbench detectors --zoo
+      dfbench detectors --options resnet3d
+    """
     from dfbench import plugins
 
+    if zoo:
+        rows = [{"name": f"{prefix}:{ref}", "source": prefix, "plugin": source.plugin}
+                for prefix, source in plugins.detector_sources().items() for ref in source.available()]
+        if as_json:
+            click.echo(json.dumps({"zoo": rows, "broken_plugins": plugins.broken}, indent=1))
+        else:
+            for r in rows:
+                click.echo(r["name"])
+        for reason in ([] if as_json else plugins.broken.values()):
+            _echo_err(f"warning: {reason}")
+        return
+    if options_of:
+        from dfbench.preflight import build_detector
+
+        spec = plugins.get_detector(options_of)
+        size = "cpu" if "cpu" in spec.meta.sizes else next(iter(spec.meta.sizes))
+        accepted = getattr(build_detector(spec, size), "options", None) or {}
+        rows = {k: {"type": o.type.__name__, "help": o.help} for k, o in sorted(accepted.items())}
+        if as_json:
+            click.echo(json.dumps(rows, indent=1))
+        else:
+            for k, o in rows.items():
+                click.echo(f"{k:<16} {o['type']:<6} {o['help']}")
+        return
     specs = plugins.detectors()
     rows = [{"name": s.meta.name, "family": s.meta.family, "input": s.meta.input_kind,
              "sizes": {k: {"clip_len": v.clip_len, "crop_size": v.crop_size, "parameters": v.parameters}
@@ -150,6 +192,7 @@ def detectors(as_json):
              "paper_name": s.meta.paper_name, "paper_parameters": s.meta.paper_parameters,
              "pretrainable": s.meta.pretrainable, "pretrained_by_default": s.meta.pretrained_by_default,
              "checkpoint": s.meta.checkpoint.source if s.meta.checkpoint else None,
+             "citation": s.meta.citation, "description": s.meta.description,
              "plugin": s.plugin} for s in specs.values()]
     if as_json:
         click.echo(json.dumps({"detectors": rows, "broken_plugins": plugins.broken}, indent=1))
@@ -189,6 +232,8 @@ def plugins(as_json):
                 click.echo(f"  detectors: {', '.join(r['detectors'])}")
             if r["face_finders"]:
                 click.echo(f"  face finders: {', '.join(r['face_finders'])}")
+            if r["detector_sources"]:
+                click.echo(f"  detector sources: {', '.join(p + ':<ref>' for p in r['detector_sources'])}")
         for w in r["warnings"]:
             _echo_err(f"warning: {w}")
 
@@ -283,6 +328,33 @@ def check(root, compression, splits, quick, as_json):
     report = run_check(root, compression, splits, quick=quick, progress=_echo_err)
     click.echo(json.dumps(report, indent=1) if as_json else format_report(report))
     if not report["ok"]:
+        sys.exit(1)
+
+
+@data.command("probe")
+@click.argument("root", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
+@click.option("--splits", type=click.Path(path_type=Path), default=None)
+@click.option("--workers", type=int, default=None, help="Processes computing the features. Default: the CPU count.")
+@click.option("--gate", is_flag=True, help="Exit 1 if the probe's gates fail (all <= 0.70, single <= 0.75, "
+                                           "file size <= 0.60): the check the embedded synthetic set must pass.")
+@click.option("--json", "as_json", is_flag=True)
+def probe_data(root, compression, splits, workers, gate, as_json):
+    """Shortcut probe: cheap per-video features and a logistic regression trained on the train split.
+
+    \b
+    Prints, for every run of all, single and cross, the probe's test AUC (with its pair-bootstrap
+    95% interval), the AUC of the file size alone and the best single feature. A detector that
+    does not clearly beat these numbers has learnt nothing a hand-made feature does not give.
+    Example: dfbench data probe ~/.cache/dfbench/synthetic/ffpp-c40-seed0
+    """
+    from dfbench.probe import format_report
+    from dfbench.probe import probe as run_probe
+
+    report = run_probe(root, compression, splits, workers=workers,
+                       progress=lambda i, n: _echo_err(f"features: {i}/{n} videos") if i % 100 == 0 or i == n else None)
+    click.echo(json.dumps(report, indent=1) if as_json else format_report(report))
+    if gate and not report["gates"]["ok"]:
         sys.exit(1)
 
 

@@ -17,13 +17,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import dfbench
+from dfbench import cache as cache_policy
 from dfbench import distributed, plugins, results, splits
-from dfbench.checkpoints import is_url
+from dfbench.cache import embedded_dataset
 from dfbench.crops import CACHE_VERSION as CROP_CACHE_VERSION
 from dfbench.crops import CROP_SCALE, CropCache
-from dfbench.detector import UNKNOWN_LABEL, Checkpoint, DetectorMeta, DetectorSpec, FitConfig, VideoRef
+from dfbench.detector import UNKNOWN_LABEL, Checkpoint, Detector, DetectorSpec, FitConfig, FitReport, VideoRef
 from dfbench.errors import BadVideoError, DfbenchError
 from dfbench.layout import REAL, SYNTHETIC_MANIFEST, DatasetRoot, method_dir, open_root
 from dfbench.metrics import video_metrics
@@ -32,18 +34,19 @@ from dfbench.preflight import (
     build_detector,
     check_detector_config,
     check_numbers,
+    check_options,
     check_precision,
     check_pretrained,
     check_writable,
 )
+from dfbench.pretrained import pretrained_setting, resolve_pretrained
 from dfbench.protocols import Protocol, expand
 from dfbench.protocols import load as load_protocol
-from dfbench.provenance import code_sha256, distribution_version, git_revision, portable_path
+from dfbench.provenance import detector_code_sha256, distribution_version, git_revision, portable_path
 from dfbench.settings import data_fingerprint, settings_id, sha256_of
 from dfbench.settings import run_settings as make_settings
 
 Progress = Callable[[str], None]
-SYNTH_SEED = 0  # the embedded default data is always generated with this seed
 
 
 @dataclass
@@ -65,8 +68,9 @@ class RunOptions:
     launcher: str = "none"
     splits: Path | None = None
     log_level: str = "WARNING"  # the training framework's console log level; INFO shows MMEngine's full log
-    pretrained: str = "auto"  # auto | none | PATH | URL (see resolve_pretrained)
+    pretrained: str = "auto"  # auto | none | PATH | URL (see dfbench.pretrained.resolve_pretrained)
     precision: str = "fp32"  # fp32 | bf16 | fp16
+    options: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE: the detector's documented options
 
 
 @dataclass
@@ -82,26 +86,13 @@ class Prepared:
     pretrained_sha256: str | None = None  # of the file actually loaded (fetched and checked in prepare)
     config_sha256: str | None = None  # of the detector's resolved configuration, when it reports one
     cache: Path = Path(".")  # the cache root (crops, the embedded synthetic set)
+    options: dict[str, Any] = field(default_factory=dict)  # the --set options, typed by the detector
+    code_sha256: str = ""  # of the plugin's code and of the code its detector class inherits
 
 
 def cache_root(opts: RunOptions) -> Path:
-    if opts.cache:
-        return Path(opts.cache)
-    if os.environ.get("DFBENCH_CACHE"):
-        return Path(os.environ["DFBENCH_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dfbench"
-
-
-def embedded_dataset(cache: Path, compression: str, progress: Progress | None = None, launcher: str = "none") -> Path:
-    """The synthetic FF++ set, generated once into the cache (a no-op when already complete)."""
-    from dfbench import synth
-
-    out = cache / "synthetic" / f"ffpp-{compression}-seed{SYNTH_SEED}"
-    if not distributed.is_main(launcher):  # generating clears the folder first: only rank 0 may
-        distributed.wait_for(lambda: (out / SYNTHETIC_MANIFEST).is_file(), f"the synthetic set in {out}")
-    cb = (lambda i, n: progress(f"generating synthetic data: {i}/{n} videos")) if progress else None
-    synth.generate(out, seed=SYNTH_SEED, compression=compression, progress=cb)
-    return out
+    """The run's cache root (:func:`dfbench.cache.cache_root`)."""
+    return cache_policy.cache_root(opts.cache)
 
 
 def prepare(opts: RunOptions, progress: Progress | None = None, *, dry: bool = False) -> Prepared:
@@ -128,13 +119,16 @@ def prepare(opts: RunOptions, progress: Progress | None = None, *, dry: bool = F
         check_writable(Path(opts.output), "output")
         check_writable(Path(opts.work_dir), "work dir")
     detector = build_detector(spec, size)
+    options = check_options(detector, spec, opts.options)
     probe = Prepared(protocol, None, compression, spec, size, [], pretrained=pretrained,  # type: ignore[arg-type]
-                     pretrained_sha256=pretrained_sha256)
+                     pretrained_sha256=pretrained_sha256, options=options)
     check_detector_config(detector, spec, fit_config(probe, opts, Path(opts.work_dir) / "check", None))
     resolved = getattr(detector, "resolved_config", None)
     config_sha256 = sha256_of(resolved()) if callable(resolved) else None
 
     notices = []
+    if spec.meta.sizes[size].note:
+        notices.append(f"{spec.meta.name} at size {size}: {spec.meta.sizes[size].note}")
     cache = cache_root(opts)
     data = opts.data
     if data is None:
@@ -150,32 +144,7 @@ def prepare(opts: RunOptions, progress: Progress | None = None, *, dry: bool = F
                 raise DfbenchError(f"{method_dir(dataset.path, m, compression) / 'videos'}: missing; download "
                                    f"{m} at {compression} or run a protocol without it")
     return Prepared(protocol, dataset, compression, spec, size, plans, notices, pretrained, pretrained_sha256,
-                    config_sha256, cache)
-
-
-def resolve_pretrained(choice: str, meta: DetectorMeta, size: str) -> Checkpoint | None:
-    """What ``--pretrained`` means for this detector and size.
-
-    ``auto``: the detector's own checkpoint (``DetectorMeta.checkpoint``, Kinetics-400 weights) at
-    the paper size, nothing at the cpu size (its narrow architectures match no published weights),
-    and nothing for a detector the paper trains from scratch (``pretrained_by_default=False``);
-    ``none``: train from initialised weights; a path or URL: that file, which a detector defined
-    as trained from scratch (``pretrainable=False``) refuses.
-    """
-    choice = (choice or "auto").strip()
-    if choice == "none":
-        return None
-    if choice == "auto":
-        return meta.checkpoint if size == "paper" and meta.pretrainable and meta.pretrained_by_default else None
-    if not meta.pretrainable:
-        raise DfbenchError(f"detector {meta.name} is trained from scratch by definition: drop --pretrained {choice} "
-                           "(or pick a pretrainable detector)")
-    if is_url(choice):
-        return Checkpoint(source=choice)
-    if not Path(choice).expanduser().is_file():
-        raise DfbenchError(f"--pretrained {choice}: file not found; give a checkpoint file, an http(s) URL, "
-                           "auto or none")
-    return Checkpoint(source=str(Path(choice).expanduser().resolve()))  # records name the file absolutely
+                    config_sha256, cache, options, detector_code_sha256(spec.build, detector))
 
 
 def dry_run(opts: RunOptions) -> dict:
@@ -327,19 +296,16 @@ def _train_and_score(p: Prepared, plan: RunPlan, opts: RunOptions, tag: str, pro
     if not refs["train"] or not refs["test"]:
         raise DfbenchError(f"{tag}: no usable {'training' if not refs['train'] else 'test'} videos "
                            f"({len(failed)} failed, first: {failed[0]['error'] if failed else '-'})")
-    config = fit_config(p, opts, work_dir, refs["train"])
+    config = replace(fit_config(p, opts, work_dir, refs["train"]),
+                     progress=lambda step, tag=tag: progress(f"{tag}: {step.line()}"))
     progress(f"{tag}: training {meta.name} ({p.size}) on {len(refs['train'])} videos, "
              f"validating on {len(refs['val'])}")
     detector = build_detector(p.detector, p.size)
-    fit_report = detector.fit(refs["train"], refs["val"], config)
-    check_fit_report(meta.name, fit_report)
+    fit_report = check_fit_report(meta.name, detector.fit(refs["train"], refs["val"], config))
     progress(f"{tag}: scoring {len(refs['val'])} validation and {len(refs['test'])} test videos")
-    # Labels never reach a detector's score(): it scores blind, the core grades.
-    val_scores = check_scores(meta.name, "validation", refs["val"],
-                              detector.score([replace(v, label=UNKNOWN_LABEL) for v in refs["val"]], config))
+    val_scores = check_scores(meta.name, "validation", refs["val"], _score(detector, refs["val"], config, fit_report))
     test = refs["test"]
-    scores = check_scores(meta.name, "test", test,
-                          detector.score([replace(v, label=UNKNOWN_LABEL) for v in test], config))
+    scores = check_scores(meta.name, "test", test, _score(detector, test, config, fit_report))
     pair_of = {v.key: v.pair for v in plan.test}
     metrics = video_metrics([v.label for v in test], scores, [v.method for v in test],
                             pairs=[pair_of[v.key] for v in test],
@@ -368,10 +334,10 @@ def fit_config(p: Prepared, opts: RunOptions, work_dir: Path, train: list[VideoR
         crop_size=spec_size.crop_size,
         class_weights=class_weights(train) if train is not None and p.protocol.class_weighted_loss else None,
         trunk_len=p.protocol.trunk_len, epochs=opts.epochs, launcher=opts.launcher,
-        pretrained=p.pretrained.source if p.pretrained else None, precision=opts.precision,
+        pretrained=p.pretrained.source if p.pretrained else None,
+        pretrained_sha256=p.pretrained_sha256 if p.pretrained else None, precision=opts.precision,
         frames_per_video=p.protocol.train_frames_per_video if meta.input_kind == "frame" else None,
-        extra={"log_level": opts.log_level, **({"pretrained_sha256": p.pretrained_sha256}
-                                                if p.pretrained and p.pretrained_sha256 else {})},
+        log_level=opts.log_level, options=dict(p.options),
     )
 
 
@@ -382,7 +348,6 @@ def run_settings(p: Prepared, plan: RunPlan, opts: RunOptions, finder_name: str,
     sizes = {s: [(v.key, v.path.stat().st_size if v.path.is_file() else -1) for v in getattr(plan, s)]
              for s in ("train", "val", "test")}
     synthetic = p.dataset.synthetic
-    module = getattr(p.detector.build, "__module__", None) or type(p.detector.build).__module__
     return make_settings(
         protocol={"id": p.protocol.id, "version": p.protocol.version, "run": plan.spec.name,
                   "train_methods": list(plan.spec.train_methods), "test_methods": list(plan.spec.test_methods)},
@@ -395,23 +360,15 @@ def run_settings(p: Prepared, plan: RunPlan, opts: RunOptions, finder_name: str,
                           if meta.input_kind == "frame" else {})},
         detector={"name": meta.name, "plugin": p.detector.plugin,
                   "version": distribution_version(p.detector.plugin) if p.detector.plugin else None,
-                  "code_sha256": code_sha256(module), "config_sha256": p.config_sha256, "size": p.size,
+                  "code_sha256": p.code_sha256, "config_sha256": p.config_sha256, "size": p.size,
                   "parameters": spec_size.parameters},
         training={"epochs": opts.epochs, "seed": opts.seed, "precision": opts.precision,
-                  "pretrained": _pretrained_setting(p),
+                  "pretrained": pretrained_setting(p.pretrained, p.pretrained_sha256, p.detector.meta, p.size),
                   "world_size": distributed.world_size(opts.launcher),
-                  "class_weighted_loss": p.protocol.class_weighted_loss},
+                  "class_weighted_loss": p.protocol.class_weighted_loss,
+                  **({"options": dict(sorted(p.options.items()))} if p.options else {})},
         dfbench_version=dfbench.__version__,
     )
-
-
-def _pretrained_setting(p: Prepared) -> dict | None:
-    """Which starting weights, by hash; ``default`` says whether they are what ``--pretrained auto`` gives
-    (the paper's configuration), so the leaderboard keeps ablations apart."""
-    default = resolve_pretrained("auto", p.detector.meta, p.size)
-    if p.pretrained is None:
-        return None if default is None else {"sha256": None, "default": False}
-    return {"sha256": p.pretrained_sha256, "default": default is not None and default.source == p.pretrained.source}
 
 
 def _dataset_info(p: Prepared, settings: dict) -> results.DatasetInfo:
@@ -451,13 +408,18 @@ def check_scores(detector: str, split: str, videos: list[VideoRef], scores) -> l
     return values
 
 
-def check_fit_report(detector: str, report) -> None:
-    if not isinstance(report, dict):
-        raise DfbenchError(f"detector {detector}: fit() returned a {type(report).__name__}, not a dict")
-    try:
-        json.dumps(report, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise DfbenchError(f"detector {detector}: fit() report is not JSON-serialisable ({e})") from None
+def check_fit_report(detector: str, report) -> FitReport:
+    """A detector's fit report as the core accepts it: a :class:`~dfbench.detector.FitReport` a record can store."""
+    if not isinstance(report, FitReport):
+        raise DfbenchError(f"detector {detector}: fit() returned a {type(report).__name__}, not a "
+                           "dfbench.detector.FitReport (see docs/writing-a-detector-plugin.md)")
+    report.check(detector)
+    return report
+
+
+def _score(detector: Detector, videos: list[VideoRef], config: FitConfig, report: FitReport):
+    """The detector's scores of ``videos`` with their labels hidden: it scores blind, the core grades."""
+    return detector.score([replace(v, label=UNKNOWN_LABEL) for v in videos], config, report)
 
 
 def _under(path: str, root: Path) -> str:
@@ -468,10 +430,10 @@ def _under(path: str, root: Path) -> str:
         return portable_path(path)
 
 
-def _portable_report(report: dict, work_root: Path) -> dict:
-    """The fit report with its paths (the best checkpoint) made relative to the work folder."""
-    out = dict(report)
-    if isinstance(out.get("best_checkpoint"), str):
+def _portable_report(report: FitReport, work_root: Path) -> dict:
+    """The fit report as the record stores it: JSON, the best checkpoint relative to the work folder."""
+    out = report.to_dict()
+    if out["best_checkpoint"] is not None:
         out["best_checkpoint"] = portable_path(out["best_checkpoint"], roots={"$WORK_DIR": Path(work_root)})
     return out
 
@@ -511,13 +473,11 @@ def _crops_of_rank0(plan: RunPlan, cache: CropCache, marker: Path) -> tuple[dict
     return refs, found["failed"]
 
 
-def loaded_checkpoint(fit_report: dict) -> dict | None:
+def loaded_checkpoint(fit_report: FitReport) -> dict | None:
     """The record's ``checkpoint``: the pretrained file the detector reports it loaded
-    (``fit_report["pretrained"]`` with ``source`` and ``sha256``), or None."""
-    info = fit_report.get("pretrained") if isinstance(fit_report, dict) else None
-    if not isinstance(info, dict) or not info.get("sha256"):
-        return None
-    return {"source": info.get("source"), "sha256": info["sha256"]}
+    (``FitReport.pretrained``: source and the sha256 of the file), or None."""
+    loaded = fit_report.pretrained
+    return None if loaded is None else {"source": loaded.source, "sha256": loaded.sha256}
 
 
 def _crop_all(videos: list[PlannedVideo], cache: CropCache, failed: list[dict], progress: Progress) -> list[VideoRef]:

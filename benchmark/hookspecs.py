@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from dfbench.detector import DetectorSpec
+    from dfbench.detector import DetectorSource, DetectorSpec
     from dfbench.faces import FaceFinder
 
 hookspec = pluggy.HookspecMarker("dfbench")
@@ -25,10 +25,22 @@ def register_detectors(register: Callable[[DetectorSpec], None]) -> None:
 
     Called once, the first time the host needs the detector list (``dfbench detectors``,
     ``dfbench run``). Call ``register(DetectorSpec(meta=..., build=...))`` once per detector.
-    ``meta`` is a :class:`dfbench.detector.DetectorMeta`; ``build(size)`` returns an object
+    ``meta`` is a :class:`dfbench.detector.DetectorMeta`; ``build(meta, size)`` returns an object
     implementing :class:`dfbench.detector.Detector` and is only called when a run needs it,
     so import heavy frameworks (torch, mmaction) inside ``build``, never at module import.
     A name registered twice is an error naming both plugins. The return value is ignored.
+    """
+
+
+@hookspec
+def register_detector_sources(register: Callable[[DetectorSource], None]) -> None:
+    """Register sources of detectors named on demand, ``--detector <prefix>:<ref>``.
+
+    Called once, the first time a ``<prefix>:<ref>`` name is asked for or ``dfbench detectors
+    --zoo`` lists what the sources offer. Call ``register(DetectorSource(prefix, resolve,
+    available))`` once per source: ``resolve(ref)`` returns the ``DetectorSpec`` of one ref (it may
+    import frameworks: a run needs the detector); ``available()`` lists the refs cheaply. A prefix
+    registered twice is an error naming both plugins. The return value is ignored.
     """
 
 

@@ -6,13 +6,14 @@ that fails to import is reported by name and does not take the others down.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 from collections.abc import Callable
 
 import pluggy
 
 from dfbench import hookspecs
-from dfbench.detector import DetectorSpec
+from dfbench.detector import DetectorSource, DetectorSpec
 from dfbench.errors import DfbenchError
 
 DEFAULT_PLUGINS = ("dfbench.faces",)  # core modules that implement hooks (the built-in face finders)
@@ -24,6 +25,8 @@ broken: dict[str, str] = {}  # plugin name -> one-line reason it failed to load
 _dists: dict[str, str] = {}  # entry-point plugin name -> the distribution that provides it
 _loaded = False
 _detectors: dict[str, DetectorSpec] | None = None
+_sources: dict[str, DetectorSource] | None = None
+_resolved: dict[str, DetectorSpec] = {}  # "<prefix>:<ref>" -> the spec its source resolved, once
 _finders: dict[str, Callable] | None = None
 
 
@@ -62,34 +65,63 @@ def plugin_label(plugin) -> str:
     return _dists.get(name, name)
 
 
+def _collect(hook, kind: type, key: Callable, what: str) -> dict:
+    """What every plugin registers through ``hook``, by ``key``, each stamped with its plugin; a thing
+    of another type, or a key two plugins register, is an error naming the plugins involved."""
+    load_plugins()
+    found: dict = {}
+    for impl in hook.get_hookimpls():
+        label = plugin_label(impl.plugin)
+
+        def register(thing, label=label) -> None:
+            if not isinstance(thing, kind):
+                raise DfbenchError(f"plugin {label} registered {thing!r}, not a dfbench.detector.{kind.__name__}")
+            if key(thing) in found:
+                raise DfbenchError(f"{what} {key(thing)!r} is registered by both {found[key(thing)].plugin} and "
+                                   f"{label}; uninstall one")
+            found[key(thing)] = dataclasses.replace(thing, plugin=label)
+
+        impl.function(register=register)
+    return dict(sorted(found.items()))
+
+
 def detectors() -> dict[str, DetectorSpec]:
     """Every registered detector by name. Builds no network and imports no framework."""
     global _detectors
     if _detectors is None:
-        load_plugins()
-        found: dict[str, DetectorSpec] = {}
-        for impl in pm.hook.register_detectors.get_hookimpls():
-            label = plugin_label(impl.plugin)
-
-            def register(spec: DetectorSpec, label=label):
-                if not isinstance(spec, DetectorSpec):
-                    raise DfbenchError(
-                        f"plugin {label} registered {spec!r}, not a dfbench.detector.DetectorSpec")
-                if spec.meta.name in found:
-                    raise DfbenchError(f"detector {spec.meta.name!r} is registered by both "
-                                       f"{found[spec.meta.name].plugin} and {label}; uninstall one")
-                found[spec.meta.name] = DetectorSpec(spec.meta, spec.build, plugin=label)
-
-            impl.function(register=register)
-        _detectors = dict(sorted(found.items()))
+        _detectors = _collect(pm.hook.register_detectors, DetectorSpec, lambda s: s.meta.name, "detector")
     return _detectors
 
 
+def detector_sources() -> dict[str, DetectorSource]:
+    """Every registered detector source by prefix (``--detector <prefix>:<ref>``). Imports no framework."""
+    global _sources
+    if _sources is None:
+        _sources = _collect(pm.hook.register_detector_sources, DetectorSource, lambda s: s.prefix, "detector source")
+    return _sources
+
+
 def get_detector(name: str) -> DetectorSpec:
+    """The detector registered as ``name``, or the one a source resolves for ``<prefix>:<ref>``."""
     known = detectors()
     if name in known:
         return known[name]
     hint = f"; {len(broken)} plugin(s) failed to load: " + " | ".join(broken.values()) if broken else ""
+    prefix, sep, ref = name.partition(":")
+    if sep:
+        if name in _resolved:
+            return _resolved[name]
+        sources = detector_sources()
+        if prefix not in sources:
+            raise DfbenchError(f"unknown detector source {prefix!r} in {name!r}; installed sources: "
+                               f"{', '.join(sources) or 'none'}{hint}")
+        source = sources[prefix]
+        spec = source.resolve(ref)
+        if not isinstance(spec, DetectorSpec):
+            raise DfbenchError(f"detector source {prefix!r} ({source.plugin}) resolved {ref!r} to {spec!r}, "
+                               "not a dfbench.detector.DetectorSpec")
+        _resolved[name] = spec = dataclasses.replace(spec, plugin=source.plugin)
+        return spec
     raise DfbenchError(f"unknown detector {name!r}; `dfbench detectors` lists them "
                        f"({', '.join(known) or 'none installed'}){hint}")
 
@@ -122,7 +154,7 @@ def diagnostics() -> list[dict]:
 
     One entry per ``dfbench`` entry point and per default plugin: ``name``, ``distribution``,
     ``version``, ``loaded``, ``error`` (why it did not load), ``hooks`` (the hooks it implements),
-    ``detectors`` and ``face_finders`` (what it registered) and ``warnings`` (a plugin that loaded
+    ``detectors``, ``face_finders`` and ``detector_sources`` (what it registered) and ``warnings`` (a plugin that loaded
     but registers nothing: most often a hook function without ``@hookimpl``, which pluggy ignores).
     """
     from dfbench.provenance import distribution_version
@@ -130,6 +162,7 @@ def diagnostics() -> list[dict]:
     load_plugins()
     detector_names = detectors()
     finder_names = face_finders()
+    source_names = detector_sources()
     rows = []
     eps = [(ep.name, getattr(ep.dist, "name", None) or ep.name, ep.value)
            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)]
@@ -142,8 +175,9 @@ def diagnostics() -> list[dict]:
                "hooks": sorted(c.name for c in (pm.get_hookcallers(plugin) or [])) if plugin is not None else [],
                "detectors": sorted(d for d, spec in detector_names.items() if spec.plugin == label),
                "face_finders": sorted(f for f in finder_names if _finder_plugins.get(f) == label),
+               "detector_sources": sorted(p for p, s in source_names.items() if s.plugin == label),
                "warnings": []}
-        if plugin is not None and not row["detectors"] and not row["face_finders"]:
+        if plugin is not None and not (row["detectors"] or row["face_finders"] or row["detector_sources"]):
             row["warnings"].append(
                 f"plugin {name!r} ({dist}) loaded but registers nothing: is its hook function decorated with "
                 "@hookimpl (dfbench.hookspecs.hookimpl)? See docs/plugin-hooks.md")
@@ -160,6 +194,7 @@ def get_face_finder(name: str) -> Callable:
 
 def reset() -> None:
     """Forget computed registries (tests register and unregister plugins)."""
-    global _detectors, _finders
-    _detectors = _finders = None
+    global _detectors, _finders, _sources
+    _detectors = _finders = _sources = None
     _finder_plugins.clear()
+    _resolved.clear()

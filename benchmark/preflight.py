@@ -7,11 +7,14 @@ before they all pass (the probe files they write are removed at once).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from dfbench.detector import PRECISIONS, Checkpoint, Detector, DetectorSpec, FitConfig
+from dfbench.detector import PRECISIONS, Checkpoint, Detector, DetectorSpec, FitConfig, Option
 from dfbench.errors import DfbenchError
 
 SEED_MAX = 2**32 - 1  # numpy's and torch's seeding range
@@ -90,7 +93,7 @@ def check_pretrained(checkpoint: Checkpoint | None, *, fetch_file: bool = True) 
 def build_detector(spec: DetectorSpec, size: str) -> Detector:
     """Construct the detector; a constructor that raises is one line naming the plugin."""
     try:
-        detector = spec.build(size)
+        detector = spec.create(size)
     except DfbenchError:
         raise
     except Exception as e:  # a plugin's bug must not become a traceback the user cannot place
@@ -118,3 +121,52 @@ def check_detector_config(detector: Detector, spec: DetectorSpec, config: FitCon
         first = (str(e).strip().splitlines() or [""])[0][:200]
         raise DfbenchError(f"detector {spec.meta.name} (plugin {spec.plugin or '?'}) refused the run settings: "
                            f"{type(e).__name__}{': ' + first if first else ''}") from None
+
+
+_OPTION_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_option(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` from ``--set`` (the value stays text; the detector's :class:`Option` types it)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not _OPTION_KEY.match(key):
+        raise DfbenchError(f"--set {text!r}: give KEY=VALUE with a lowercase key, e.g. --set batch_size=8")
+    return key, value.strip()
+
+
+def check_options(detector: Detector, spec: DetectorSpec, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``--set`` options typed by the detector's declared ``options``; an unknown key or a value of
+    the wrong type is one line naming the options the detector takes."""
+    if not given:
+        return {}
+    accepted: Mapping[str, Option] = getattr(detector, "options", None) or {}
+    known = ", ".join(f"{k} ({o.type.__name__}: {o.help})" for k, o in sorted(accepted.items())) or "none"
+    out = {}
+    for key, value in given.items():
+        if key not in accepted:
+            raise DfbenchError(f"--set {key}: detector {spec.meta.name} has no such option; it takes: {known}")
+        out[key] = _typed(key, value, accepted[key].type)
+    return out
+
+
+def _typed(key: str, value: Any, kind: type) -> Any:
+    text = str(value).strip()
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if text.lower() in _TRUE + _FALSE:
+                return text.lower() in _TRUE
+            raise ValueError
+        if kind is int:
+            return int(text)
+        if kind is float:
+            number = float(text)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError
+            return number
+        return kind(value)
+    except (TypeError, ValueError):
+        raise DfbenchError(f"--set {key}={value}: not a valid {kind.__name__}") from None

@@ -139,7 +139,7 @@ def select(names: Sequence[str] | None, size: str) -> tuple[list[tuple[DetectorS
                                    f"{', '.join(spec.meta.sizes)} (--size)")
             skipped.append({"detector": spec.meta.name, "reason": f"no {size} size"})
             continue
-        detector = spec.build(size)
+        detector = spec.create(size)
         if not isinstance(detector, Profilable):
             if names:
                 raise DfbenchError(_not_profilable(spec))

@@ -6,6 +6,7 @@ as by version, and name files without the machine's absolute paths (see :func:`p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -57,6 +58,23 @@ def code_sha256(module_name: str) -> str:
     for rel, path in sorted(files):
         h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+_NOT_PLUGIN_CODE = {"builtins", "typing", "abc", "dfbench"}  # the harness is named by dfbench_version
+
+
+def detector_code_sha256(build, detector) -> str:
+    """A hash of the code a detector runs: the package whose ``build`` registered it, and every package
+    its class inherits from (an outside detector on dfbench_mmaction's MMEngine base trains with that
+    base's code too). One package: its :func:`code_sha256`; several: a hash of ``name hash`` lines."""
+    while isinstance(build, functools.partial):
+        build = build.func
+    own = (getattr(build, "__module__", None) or type(build).__module__).split(".", 1)[0]
+    tops = {own} | {c.__module__.split(".", 1)[0] for c in type(detector).__mro__}
+    tops = sorted(tops - _NOT_PLUGIN_CODE) or [own]
+    if tops == [own]:
+        return code_sha256(own)
+    return hashlib.sha256("\n".join(f"{t} {code_sha256(t)}" for t in tops).encode()).hexdigest()
 
 
 def distribution_version(dist: str) -> str | None:

@@ -87,8 +87,11 @@ class RunResult:
 
 
 def record_stem(protocol: str, run: str, detector: str, size: str, dataset: DatasetInfo, seed: int) -> str:
-    """What every record of one (protocol run, detector, size, data, seed) starts its file name with."""
-    return f"{protocol}__{run}__{detector}__{size}__{dataset.kind}-{dataset.compression}__seed{seed}"
+    """What every record of one (protocol run, detector, size, data, seed) starts its file name with.
+
+    A sourced detector's ``:`` and ``/`` (``mmaction2:x3d/x3d_s_...``) are spelt ``+`` in file names."""
+    safe = detector.replace(":", "+").replace("/", "+")
+    return f"{protocol}__{run}__{safe}__{size}__{dataset.kind}-{dataset.compression}__seed{seed}"
 
 
 def record_name(protocol: str, run: str, detector: str, size: str, dataset: DatasetInfo, seed: int,

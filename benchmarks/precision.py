@@ -41,9 +41,10 @@ def main() -> None:
     import torch
 
     from dfbench.detector import FitConfig
-    from dfbench_mmaction.plugin import DETECTORS, _build
+    from dfbench_mmaction.plugin import DETECTORS, build
 
-    spec = next(m for m in DETECTORS if m.name == args.detector).sizes["cpu"]
+    meta = next(m for m in DETECTORS if m.name == args.detector)
+    spec = meta.sizes["cpu"]
     with tempfile.TemporaryDirectory() as tmp:
         refs = videos(Path(tmp), args.videos + 4, size=spec.crop_size)
         seconds: dict[str, list[float]] = {"fp32": [], "bf16": []}
@@ -51,10 +52,10 @@ def main() -> None:
             for precision in seconds:
                 config = FitConfig(work_dir=Path(tmp) / f"{precision}-{r}", seed=0, size="cpu",
                                    clip_len=spec.clip_len, crop_size=spec.crop_size, class_weights=None,
-                                   trunk_len=32, epochs=1, precision=precision, extra=dict(log_level="ERROR"))
-                report = _build(args.detector, "cpu").fit(refs[: args.videos], refs[args.videos:], config)
-                seconds[precision].append(report["train_seconds"])
-                print(f"{precision} run {r + 1}: {report['train_seconds']:.2f} s ({report['optim_wrapper']})",
+                                   trunk_len=32, epochs=1, precision=precision, log_level="ERROR")
+                report = build(meta, "cpu").fit(refs[: args.videos], refs[args.videos:], config)
+                seconds[precision].append(report.train_seconds)
+                print(f"{precision} run {r + 1}: {report.train_seconds:.2f} s ({report.details['optim_wrapper']})",
                       flush=True)
     fp32, bf16 = (statistics.median(seconds[p]) for p in ("fp32", "bf16"))
     print(f"\n{args.detector} cpu size, {args.videos} training videos, 1 epoch, torch {torch.__version__}, "

@@ -8,7 +8,7 @@ same face-crop clips of a synthetic FF++ set (``dfbench.synth.generate``, croppe
 * dfbench: ``MMActionDetector.fit`` exactly as ``dfbench run`` calls it: it writes the annotation
   files, builds the config with the run's decisions, builds MMEngine's ``Runner``, trains with
   validation (video AUC) after every epoch, keeps the last and the best checkpoint, records the
-  validation history (``ValHistoryHook``) and writes its fit report.
+  validation history (``ValHistoryHook``) and returns its fit report.
 * bare: ``Runner.from_cfg`` on a config holding only the model, the training dataloader, the
   optimiser, the schedule and the seed from the same config, with MMEngine's default hooks (they
   save a checkpoint every epoch) and no validation. Annotation files are written before timing.
@@ -80,7 +80,7 @@ def fit_config(work_dir: Path, args, train, trunk_len: int, spec) -> FitConfig:
     s = spec.meta.sizes[args.size]
     return FitConfig(work_dir=work_dir, seed=args.seed, size=args.size, clip_len=s.clip_len, crop_size=s.crop_size,
                      class_weights=engine.class_weights(train), trunk_len=trunk_len, epochs=args.epochs,
-                     extra={"log_level": "WARNING"})
+                     log_level="WARNING")
 
 
 def bare_config(cfg, work_dir: Path, with_val: bool):
@@ -102,7 +102,7 @@ def bare_config(cfg, work_dir: Path, with_val: bool):
 
 
 def run_dfbench(spec, args, train, val, trunk_len, work_dir: Path) -> float:
-    detector = spec.build(args.size)
+    detector = spec.create(args.size)
     config = fit_config(work_dir, args, train, trunk_len, spec)
     t0 = time.perf_counter()
     detector.fit(train, val, config)
@@ -112,10 +112,10 @@ def run_dfbench(spec, args, train, val, trunk_len, work_dir: Path) -> float:
 def run_bare(spec, args, train, val, trunk_len, work_dir: Path, with_val: bool) -> float:
     from mmengine.runner import Runner
 
-    from dfbench_mmaction.datasets import write_annotations
+    from dfbench_mmaction.data import write_annotations
 
     config = fit_config(work_dir, args, train, trunk_len, spec)
-    cfg = spec.build(args.size).config(config)  # the same model, data and schedule dfbench would run
+    cfg = spec.create(args.size).config(config)  # the same model, data and schedule dfbench would run
     write_annotations(train, cfg.train_dataloader.dataset.ann_file)  # before timing: not the loop's work
     write_annotations(val, cfg.val_dataloader.dataset.ann_file)
     bare = bare_config(cfg, work_dir, with_val)

@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 
 from dfbench import plugins  # noqa: E402
 from dfbench import splits as S  # noqa: E402
-from dfbench.detector import DetectorMeta, DetectorSpec, SizeSpec, VideoRef  # noqa: E402
+from dfbench.detector import DetectorMeta, DetectorSpec, FitReport, SizeSpec, VideoRef  # noqa: E402
 from dfbench.hookspecs import hookimpl  # noqa: E402
 from dfbench.layout import METHODS, REAL, video_path  # noqa: E402
 
@@ -60,9 +60,9 @@ class BrightnessDetector:
 
     def fit(self, train, val, config):
         self.fitted = {"train": len(train), "val": len(val), "class_weights": config.class_weights}
-        return {"epochs": 0, **self.fitted}
+        return FitReport(epochs=0, details=self.fitted)
 
-    def score(self, videos, config):
+    def score(self, videos, config, fit):
         out = []
         for v in videos:
             crops = np.load(v.crops, mmap_mode="r")
@@ -79,7 +79,7 @@ class _TestPlugin:
             meta=DetectorMeta(name="test_brightness", family="test", input_kind="clip",
                               sizes={"cpu": SizeSpec(16, 112, 1), "paper": SizeSpec(16, 112, 1)},
                               citation="dfbench test suite"),
-            build=lambda size: self.detector_cls(),
+            build=lambda meta, size: self.detector_cls(),
         ))
 
 

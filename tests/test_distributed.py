@@ -78,7 +78,7 @@ def test_two_cpu_processes_train_one_run_and_write_one_record(tiny_synth, tmp_pa
     # one record and no temporary file (the lock folder stays; its locks are released)
     assert sorted(p.name for p in results.iterdir() if p.name != ".locks") == [os.path.basename(summary["path"])]
     rec = json.loads((results / os.path.basename(summary["path"])).read_text())
-    assert rec["fit"]["world_size"] == 2 and rec["fit"]["epochs"] == 1
+    assert rec["fit"]["details"]["world_size"] == 2 and rec["fit"]["epochs"] == 1
     for r in (0, 1):  # both ranks trained, each its half of the epoch's clips
         assert f"rank {r}/2: trained 1 iterations (1 epochs)" in proc.stderr
     assert proc.stderr.count("all: training resnet3d (cpu)") == 1  # progress from rank 0 only

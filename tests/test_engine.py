@@ -10,6 +10,7 @@ import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from dfbench import engine
+from dfbench.detector import FitReport
 from dfbench.engine import RunOptions
 from dfbench.errors import DfbenchError
 from dfbench.results import load_all
@@ -33,7 +34,8 @@ def test_run_writes_a_complete_record_and_skips_it_next_time(tiny_synth, tmp_pat
     assert rec["preprocessing"]["face_finder"] == "dataset" and rec["preprocessing"]["crop_scale"] == 1.3
     # test split: 1 pair -> 2 real videos and 2 Deepfakes fakes
     assert sorted((v["method"], v["label"]) for v in rec["videos"]) == [("Deepfakes", 1)] * 2 + [("original", 0)] * 2
-    assert rec["fit"]["train"] == 2 * 2 + 2 * 2 and rec["fit"]["class_weights"] is None  # single: unweighted
+    details = rec["fit"]["details"]
+    assert details["train"] == 2 * 2 + 2 * 2 and details["class_weights"] is None  # single: unweighted
     labels = [v["label"] for v in rec["videos"]]
     scores = [v["score"] for v in rec["videos"]]
     assert rec["metrics"]["tcr"] == accuracy_score(labels, [s >= 0.5 for s in scores])
@@ -47,7 +49,7 @@ def test_all_protocol_uses_class_weights(tiny_synth, tmp_path, test_plugin):
     [outcome] = engine.run(options(tiny_synth, tmp_path, protocol="all"))
     n_real, n_fake = 4, 4 * 4  # 2 train pairs: 4 real; 4 methods x 4 fakes
     n = n_real + n_fake
-    assert outcome.result.fit["class_weights"] == pytest.approx((n / (2 * n_real), n / (2 * n_fake)))
+    assert outcome.result.fit["details"]["class_weights"] == pytest.approx((n / (2 * n_real), n / (2 * n_fake)))
     assert set(outcome.result.metrics["per_method"]) == {"Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures"}
 
 
@@ -72,7 +74,7 @@ def test_interrupted_protocol_resumes_at_the_lost_run(tiny_synth, tmp_path, test
         calls.append(config.work_dir.name)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return {"epochs": 0}
+        return FitReport(epochs=0)
 
     monkeypatch.setattr(test_plugin.detector_cls, "fit", flaky_fit)
     opts = options(tiny_synth, tmp_path, protocol="cross")

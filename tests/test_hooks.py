@@ -12,7 +12,7 @@ import pytest
 from conftest import CentreFinder
 
 from dfbench import hookspecs, plugins
-from dfbench.detector import DetectorMeta, DetectorSpec, SizeSpec
+from dfbench.detector import DetectorMeta, DetectorSource, DetectorSpec, SizeSpec
 from dfbench.errors import DfbenchError
 from dfbench.hookspecs import hookimpl
 
@@ -70,7 +70,7 @@ class Detectors:
     @hookimpl
     def register_detectors(self, register):
         for name in self.names:
-            register(DetectorSpec(meta=meta(name), build=lambda size: None))
+            register(DetectorSpec(meta=meta(name), build=lambda meta, size: None))
 
 
 def test_register_detectors():
@@ -98,6 +98,36 @@ def test_register_detectors_rejects_what_is_not_a_spec():
     with registered(dfbench_hook_sloppy=Sloppy()):
         with pytest.raises(DfbenchError, match="plugin dfbench-hook-sloppy registered .*, not a dfbench"):
             plugins.detectors()
+
+
+class Sources:
+    def __init__(self, prefix: str = "hookzoo"):
+        self.prefix = prefix
+
+    @hookimpl
+    def register_detector_sources(self, register):
+        register(DetectorSource(prefix=self.prefix, available=lambda: ["family/one", "two"],
+                                resolve=lambda ref: DetectorSpec(meta=meta(f"{self.prefix}:{ref}"),
+                                                                 build=lambda meta, size: None)))
+
+
+def test_register_detector_sources():
+    with registered(dfbench_hook_source=Sources()):
+        source = plugins.detector_sources()["hookzoo"]
+        assert source.plugin == "dfbench-hook-source" and list(source.available()) == ["family/one", "two"]
+        spec = plugins.get_detector("hookzoo:family/one")
+        assert spec.meta.name == "hookzoo:family/one" and spec.plugin == "dfbench-hook-source"
+        assert plugins.get_detector("hookzoo:family/one") is spec  # resolved once per process
+        with pytest.raises(DfbenchError, match="unknown detector source 'nozoo' in 'nozoo:x'; installed sources: "):
+            plugins.get_detector("nozoo:x")
+    assert "hookzoo" not in plugins.detector_sources()
+
+
+def test_register_detector_sources_duplicate_prefix_names_both_plugins():
+    with registered(dfbench_hook_one=Sources(), dfbench_hook_two=Sources()):
+        with pytest.raises(DfbenchError, match="detector source 'hookzoo' is registered by both") as e:
+            plugins.detector_sources()
+        assert "dfbench-hook-one" in str(e.value) and "dfbench-hook-two" in str(e.value)
 
 
 class Finders:

@@ -11,9 +11,15 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from dfbench.detector import UNKNOWN_LABEL, FitConfig, VideoRef  # noqa: E402
+from dfbench.detector import UNKNOWN_LABEL, FitConfig, FitReport, VideoRef  # noqa: E402
 from dfbench.errors import DfbenchError  # noqa: E402
-from dfbench_image.plugin import DETECTORS, _build, meta  # noqa: E402
+from dfbench_image.plugin import DETECTORS, build  # noqa: E402
+
+META = {m.name: m for m in DETECTORS}
+
+
+def _build(name: str, size: str):
+    return build(META[name], size)
 
 FRAMES, TRUNK, PER_VIDEO = 12, 8, 3  # 12-frame videos -> trunks (0, 8) and (8, 12); 3 training frames each
 
@@ -39,7 +45,7 @@ def videos(tmp_path_factory) -> dict[str, list[VideoRef]]:
 def fit_config(work_dir: Path, size="cpu", crop_size=64, **kw) -> FitConfig:
     return FitConfig(work_dir=work_dir, seed=7, size=size, clip_len=1, crop_size=crop_size, class_weights=(1.5, 1.0),
                      trunk_len=TRUNK, epochs=1, frames_per_video=PER_VIDEO,
-                     extra=dict(log_level="WARNING", batch_size=4), **kw)
+                     options=dict(batch_size=4), **kw)
 
 
 def blind(refs):
@@ -53,15 +59,15 @@ def test_fit_one_epoch_and_score(name, videos, tmp_path):
     detector = _build(name, "cpu")
     config = fit_config(tmp_path)
     report = detector.fit(videos["train"], videos["val"], config)
-    json.dumps(report)  # JSON-able
-    assert report["selected_on"] == "val" and Path(report["best_checkpoint"]).is_file()
-    assert report["train_frames"] == len(videos["train"]) * PER_VIDEO
-    assert report["parameters"] == meta(name).sizes["cpu"].parameters
-    assert json.loads((tmp_path / "dfbench_fit.json").read_text()) == report
-    scores = detector.score(blind(videos["test"]), config)
+    json.dumps(report.to_dict())  # JSON-able, as the record stores it
+    assert report.selected_on == "val" and Path(report.best_checkpoint).is_file()
+    assert report.details["train_frames"] == len(videos["train"]) * PER_VIDEO
+    assert report.parameters == META[name].sizes["cpu"].parameters
+    assert not (tmp_path / "dfbench_fit.json").exists()  # the report travels through the engine
+    scores = detector.score(blind(videos["test"]), config, report)
     assert len(scores) == 2 and all(isinstance(s, float) and 0.0 <= s <= 1.0 for s in scores)
     # The score is a function of the frames, not of the label the detector never sees.
-    assert detector.score(videos["test"], config) == pytest.approx(scores)
+    assert detector.score(videos["test"], config, report) == pytest.approx(scores)
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +78,23 @@ def mesonet_runs(videos, tmp_path_factory):
         detector = _build("mesonet", "cpu")
         config = fit_config(work)
         report = detector.fit(videos["train"], videos["val"], config)
-        out.append((report, detector.score(videos["val"], config), detector.score(videos["test"], config)))
+        out.append((report, detector.score(videos["val"], config, report), detector.score(videos["test"], config,
+                                                                                           report)))
     return out
 
 
 def test_best_checkpoint_is_chosen_on_val(mesonet_runs, videos):
     report, val_scores, _ = mesonet_runs[0]
-    assert (report["epochs"], report["best_epoch"]) == (1, 1)
-    assert Path(report["best_checkpoint"]).name == "best_video_auc_epoch_1.pth"
+    assert (report.epochs, report.best_epoch) == (1, 1)
+    assert Path(report.best_checkpoint).name == "best_video_auc_epoch_1.pth"
     # The AUC the Runner chose on is the AUC of the reloaded best checkpoint's video scores on val.
     auc = roc_auc_score([v.label for v in videos["val"]], val_scores)
-    assert report["best_val_auc"] == pytest.approx(auc) and report["val_history"][0]["auc"] == pytest.approx(auc)
+    assert report.best_val_auc == pytest.approx(auc) and report.history[0]["auc"] == pytest.approx(auc)
 
 
 def test_same_seed_same_result(mesonet_runs):
     (r1, val1, test1), (r2, val2, test2) = mesonet_runs
-    assert r1["best_val_auc"] == r2["best_val_auc"]
+    assert r1.best_val_auc == r2.best_val_auc
     assert test1 == pytest.approx(test2, abs=1e-6) and val1 == pytest.approx(val2, abs=1e-6)
 
 
@@ -95,17 +102,17 @@ def test_steg_svm_chooses_c_on_val(videos, tmp_path):
     detector = _build("steg_svm", "cpu")
     config = fit_config(tmp_path)
     report = detector.fit(videos["train"], videos["val"], config)
-    assert [h["C"] for h in report["val_history"]] == [0.01, 0.1, 1.0, 10.0]
-    assert report["best_val_auc"] == max(h["auc"] for h in report["val_history"])
-    val_scores = detector.score(videos["val"], config)
-    assert roc_auc_score([v.label for v in videos["val"]], val_scores) == pytest.approx(report["best_val_auc"])
-    assert report["features"] == 1690 and report["parameters"] == meta("steg_svm").sizes["cpu"].parameters
+    assert [h["C"] for h in report.history] == [0.01, 0.1, 1.0, 10.0]
+    assert report.best_val_auc == max(h["auc"] for h in report.history)
+    val_scores = detector.score(videos["val"], config, report)
+    assert roc_auc_score([v.label for v in videos["val"]], val_scores) == pytest.approx(report.best_val_auc)
+    assert report.details["features"] == 1690 and report.parameters == META["steg_svm"].sizes["cpu"].parameters
 
 
-def test_score_before_fit_says_so(videos, tmp_path):
+def test_score_without_the_reported_model_says_so(videos, tmp_path):
     for name in ("mesonet", "steg_svm"):
-        with pytest.raises(DfbenchError, match="before score"):
-            _build(name, "cpu").score(videos["test"], fit_config(tmp_path))
+        with pytest.raises(DfbenchError, match="missing; run fit"):
+            _build(name, "cpu").score(videos["test"], fit_config(tmp_path), FitReport(best_checkpoint=tmp_path / "x"))
 
 
 def test_fit_refuses_a_single_class_val(videos, tmp_path):
@@ -116,7 +123,7 @@ def test_fit_refuses_a_single_class_val(videos, tmp_path):
 def test_core_decisions_override_the_config(tmp_path):
     cfg = _build("rahmouni", "paper").config(FitConfig(
         work_dir=tmp_path, seed=3, size="paper", clip_len=1, crop_size=256, class_weights=(4.0, 1.0),
-        trunk_len=100, epochs=5, frames_per_video=270, extra=dict(num_workers=2, frames_per_trunk=10)))
+        trunk_len=100, epochs=5, frames_per_video=270, options=dict(num_workers=2, frames_per_trunk=10)))
     assert cfg.randomness.seed == 3 and cfg.train_cfg.max_epochs == 5
     assert cfg.model.class_weight == [4.0, 1.0] and cfg.model.input_size == 100 and cfg.model.test_view == "grid"
     assert (cfg.train_dataloader.dataset.frames_per_video, cfg.train_dataloader.dataset.seed) == (270, 3)
@@ -143,11 +150,22 @@ def imagenet_file(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def _pretrained_model(tmp_path, source):
-    from dfbench_image.detector import build_model
+    """The paper-size xception as fit() starts it: built, initialised, then the base's PretrainedWeightsHook."""
+    from types import SimpleNamespace
 
-    cfg = _build("xception", "paper").config(fit_config(tmp_path, size="paper", crop_size=299, pretrained=str(source)))
-    model = build_model(cfg)
+    from mmengine.logging import MessageHub
+
+    from dfbench_mmaction.runtime import PRETRAINED_KEY, PretrainedWeightsHook
+
+    detector = _build("xception", "paper")
+    cfg = detector.config(fit_config(tmp_path, size="paper", crop_size=299, pretrained=str(source)))
+    model = detector.build_model(cfg)
     model.init_weights()
+    [hook] = [h for h in cfg.custom_hooks if h["type"] == "PretrainedWeightsHook"]
+    hub = MessageHub.get_instance(f"pretrained-{tmp_path.name}")
+    runner = SimpleNamespace(iter=0, model=model, rank=1, message_hub=hub)
+    PretrainedWeightsHook(**{k: v for k, v in hook.items() if k != "type"}).before_train(runner)
+    model.pretrained_report = hub.get_info(PRETRAINED_KEY)
     return cfg, model
 
 

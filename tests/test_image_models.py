@@ -13,7 +13,9 @@ from dfbench_image.configs import BUILDERS, load_config  # noqa: E402
 from dfbench_image.detector import build_model  # noqa: E402
 from dfbench_image.frames import training_frames, trunk_frames, video_scores  # noqa: E402
 from dfbench_image.model import grid_positions, weighted_bce  # noqa: E402
-from dfbench_image.plugin import DETECTORS, meta  # noqa: E402
+from dfbench_image.plugin import DETECTORS  # noqa: E402
+
+META = {m.name: m for m in DETECTORS}
 
 CNNS = sorted(BUILDERS)
 # Bayar and Stamm at the paper size has 168 M parameters (two 4096-unit layers on a 24x24x64 map):
@@ -25,7 +27,7 @@ CASES = [(name, size) for name in CNNS for size in ("cpu", "paper")]
 def test_network_output_shape_and_parameters_match_metadata(name, size):
     torch.manual_seed(0)
     model = build_model(load_config(name, size)).eval()
-    spec = meta(name).sizes[size]
+    spec = META[name].sizes[size]
     assert N.parameter_count(model.network) == spec.parameters
     x = torch.randint(0, 256, (2, 3, spec.crop_size, spec.crop_size), dtype=torch.uint8)
     with torch.no_grad():
@@ -38,7 +40,7 @@ def test_mesonet_counts_are_the_papers():
     # Afchar et al. 2018: "27,977 trainable parameters" (Meso-4), "28,615" (MesoInception-4), on 256x256.
     assert N.parameter_count(N.Meso4(256)) == 27_977
     assert N.parameter_count(N.MesoInception4(256)) == 28_615
-    assert meta("mesonet").paper_parameters == 27_977 and meta("mesoinception").paper_parameters == 28_615
+    assert META["mesonet"].paper_parameters == 27_977 and META["mesoinception"].paper_parameters == 28_615
 
 
 def test_xception_is_cholletts_with_one_output():

@@ -50,7 +50,7 @@ def test_run_mesonet_single_then_leaderboard(tiny_synth, tmp_path):
     assert rec["detector"] == "mesonet" and rec["detector_plugin"] == "dfbench-image" and rec["size"] == "cpu"
     assert rec["preprocessing"]["train_frames_per_video"] == 270 and rec["preprocessing"]["crop_size"] == 64
     # 2 training pairs: 4 real and 4 Deepfakes videos of 12 frames, fewer than 270, so every frame.
-    assert rec["fit"]["train_frames"] == 8 * 12 and rec["fit"]["frames_per_video"] == 270
+    assert rec["fit"]["details"]["train_frames"] == 8 * 12 and rec["fit"]["details"]["frames_per_video"] == 270
     assert rec["fit"]["selected_on"] == "val" and rec["fit"]["best_checkpoint"].startswith("$WORK_DIR/ffpp-lq-single__")
     assert {v["method"] for v in rec["videos"]} == {"original", "Deepfakes"} and len(rec["videos"]) == 4
     labels, scores = [v["label"] for v in rec["videos"]], [v["score"] for v in rec["videos"]]

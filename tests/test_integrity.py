@@ -14,6 +14,7 @@ import pytest
 from conftest import CentreFinder
 
 from dfbench import engine, results
+from dfbench.detector import FitReport
 from dfbench.engine import RunOptions
 from dfbench.errors import DfbenchError
 from dfbench.settings import settings_id
@@ -110,7 +111,7 @@ def test_another_face_finder_trains_again(cli, tiny_synth, tmp_path, test_plugin
 
 def test_changed_detector_code_trains_again(tiny_synth, tmp_path, test_plugin, monkeypatch):
     engine.run(options(tiny_synth, tmp_path))
-    monkeypatch.setattr(engine, "code_sha256", lambda module: "f" * 64)
+    monkeypatch.setattr(engine, "detector_code_sha256", lambda build, detector: "f" * 64)
     [again] = engine.run(options(tiny_synth, tmp_path))
     assert not again.skipped and len(records(tmp_path / "results")) == 2
 
@@ -226,16 +227,20 @@ def test_a_detector_that_refuses_the_settings_fails_before_any_crop(tiny_synth, 
 ])
 def test_bad_scores_are_refused_and_no_record_is_written(tiny_synth, tmp_path, test_plugin, monkeypatch,
                                                          scores, message):
-    monkeypatch.setattr(test_plugin.detector_cls, "score", lambda self, videos, config: scores(len(videos)))
+    monkeypatch.setattr(test_plugin.detector_cls, "score", lambda self, videos, config, fit: scores(len(videos)))
     with pytest.raises(DfbenchError, match=r"detector test_brightness .*" + message.replace("[", r"\[")
                        .replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
         engine.run(options(tiny_synth, tmp_path))
     assert records(tmp_path / "results") == []
 
 
-def test_a_fit_report_that_is_not_json_is_refused(tiny_synth, tmp_path, test_plugin, monkeypatch):
-    monkeypatch.setattr(test_plugin.detector_cls, "fit", lambda self, train, val, config: {"model": object()})
-    with pytest.raises(DfbenchError, match="detector test_brightness: fit.. report is not JSON-serialisable"):
+@pytest.mark.parametrize("report, message", [
+    (FitReport(details={"model": object()}), "detector test_brightness: fit.. report is not JSON-serialisable"),
+    ({"epochs": 1}, r"detector test_brightness: fit\(\) returned a dict, not a dfbench.detector.FitReport"),
+])
+def test_a_fit_report_that_is_not_json_is_refused(tiny_synth, tmp_path, test_plugin, monkeypatch, report, message):
+    monkeypatch.setattr(test_plugin.detector_cls, "fit", lambda self, train, val, config: report)
+    with pytest.raises(DfbenchError, match=message):
         engine.run(options(tiny_synth, tmp_path))
     assert records(tmp_path / "results") == []
 
@@ -284,7 +289,7 @@ def test_disk_full_while_writing_leaves_the_old_file_and_no_partial_one(tmp_path
 def test_mmengine_checkpoints_are_saved_through_the_atomic_writer(tmp_path, monkeypatch):
     from mmengine.fileio import get_file_backend
 
-    from dfbench.checkpoints import ATOMIC_BACKEND, register_atomic_backend
+    from dfbench_mmaction.checkpoints import ATOMIC_BACKEND, register_atomic_backend
 
     register_atomic_backend()
     backend = get_file_backend(str(tmp_path), backend_args=dict(backend=ATOMIC_BACKEND))

@@ -1,6 +1,7 @@
 """Checkpoint loading policy: untrusted files never unpickle code; the run's own files load.
 
-The policy lives in the core (dfbench.checkpoints); the plugin's module re-exports it."""
+The trust decision lives in the torch-free core (dfbench.checkpoints); how MMEngine is made to load
+and save through it lives in the MMEngine base (dfbench_mmaction.checkpoints)."""
 
 import pickle
 from pathlib import Path
@@ -21,11 +22,13 @@ def malicious(malicious_checkpoint) -> tuple[Path, Path]:
     return malicious_checkpoint
 
 
-def test_plugin_uses_the_core_policy():
+def test_mmengine_is_wired_to_the_core_policy_outside_the_core():
     from dfbench import checkpoints as core
 
-    for name in checkpoints.__all__:
+    for name in ("load_run_checkpoint", "load_untrusted"):  # the trust decision: the core's, one place
         assert getattr(checkpoints, name) is getattr(core, name), name
+    for name in ("mmengine_checkpoint_policy", "register_atomic_backend", "ATOMIC_BACKEND"):  # MMEngine's wiring
+        assert hasattr(checkpoints, name) and not hasattr(core, name), name
 
 
 def test_untrusted_load_refuses_code(malicious):

@@ -1,26 +1,26 @@
-"""The mmaction2 1.2.0 import shim (dfbench_mmaction._compat): still needed, and enough."""
+"""The mmaction2 1.2.0 import shim (dfbench_mmaction.compat): still needed, enough, and installed on import."""
 
 import pytest
 
 pytest.importorskip("dfbench_mmaction")
 
-from dfbench_mmaction import _compat  # noqa: E402
+from dfbench_mmaction import compat  # noqa: E402
 
 
 def test_drn_shim_still_needed():
     """Fails once mmaction2 ships ``models/localizers/drn`` again: then delete the shim.
 
-    When this fails, remove ``dfbench_mmaction/_compat.py``, its ``_compat.install()`` calls
-    (models, datasets, metrics, hooks, detector) and this test file.
+    When this fails, remove ``dfbench_mmaction/compat.py``, its ``install()`` call in
+    ``dfbench_mmaction/__init__.py`` and this test file.
     """
-    assert not _compat.mmaction_ships_drn(), (
+    assert not compat.mmaction_ships_drn(), (
         "the installed mmaction2 ships models/localizers/drn: the sys.modules shim in "
-        "dfbench_mmaction/_compat.py is no longer needed; delete it, its install() calls and this test"
+        "dfbench_mmaction/compat.py is no longer needed; delete it, its install() call and this test"
     )
 
 
 def test_shim_lets_mmaction_models_register():
-    _compat.install()
+    compat.install()
     import mmaction.models  # noqa: F401  (fails with ModuleNotFoundError without the shim)
     from mmaction.registry import MODELS
 
@@ -29,8 +29,19 @@ def test_shim_lets_mmaction_models_register():
 
 
 def test_placeholder_drn_refuses_to_build():
-    _compat.install()
+    compat.install()
     from mmaction.models.localizers import DRN
 
     with pytest.raises(RuntimeError, match="DRN"):
         DRN()
+
+
+def test_importing_the_plugin_installs_the_shim():
+    """Any dfbench_mmaction import is enough for ``import mmaction.models`` (no module calls install itself)."""
+    import subprocess
+    import sys
+
+    code = ("import dfbench_mmaction, mmaction.models; from mmaction.registry import MODELS; "
+            "print(MODELS.get('Recognizer3D') is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

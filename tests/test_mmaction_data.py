@@ -1,4 +1,4 @@
-"""Face-crop dataset: one random clip per training video, whole trunks for val/test, video means."""
+"""Face-crop dataset: one random clip per training video, whole trunks (or clips of them) for val/test, video means."""
 
 import pytest
 
@@ -10,9 +10,9 @@ from mmengine.dataset import pseudo_collate  # noqa: E402
 
 from dfbench.clips import trunks  # noqa: E402
 from dfbench.detector import VideoRef  # noqa: E402
-from dfbench_mmaction.datasets import write_annotations  # noqa: E402
+from dfbench_mmaction.data import write_annotations  # noqa: E402
 from dfbench_mmaction.detector import load_config  # noqa: E402
-from dfbench_mmaction.metrics import VideoAUCMetric, video_scores  # noqa: E402
+from dfbench_mmaction.metrics import VideoAUCMetric, sample_record, video_scores  # noqa: E402
 
 
 @pytest.fixture
@@ -69,14 +69,34 @@ def test_val_items_are_whole_trunks(ann_file):
     assert (sample.video_index, sample.video_key, tuple(sample.trunk)) == (0, "original/0", (16, 36))
 
 
+def test_trunks_fed_as_clips_are_consecutive_windows(ann_file):
+    data = build(ann_file, "val", trunk_len=36, trunk_input="clips")
+    assert len(data) == 3 + 1  # the 36-frame trunk: clips at 0, 16 and 32 (looped); the short video: one
+    assert [frames_of(data[i]) for i in range(3)] == [list(range(16)), list(range(16, 32)),
+                                                      [32 + i % 4 for i in range(16)]]
+    samples = pseudo_collate([data[0], data[2]])["data_samples"]
+    assert {tuple(s.trunk) for s in samples} == {(0, 36)}  # one trunk: its score is the mean of its clips'
+
+
 def test_video_score_is_the_mean_of_its_trunks():
-    assert video_scores([(0, 0.2, 1), (1, 0.9, 0), (0, 0.6, 1)]) == {
+    # (video, trunk, score, label): a trunk is the mean of its records, a video the mean of its trunks
+    assert video_scores([(0, 0, 0.2, 1), (1, 0, 0.9, 0), (0, 16, 0.6, 1)]) == {
         0: (pytest.approx(0.4), 1), 1: (0.9, 0)}
+    assert video_scores([(0, 0, 0.2, 1), (0, 0, 0.4, 1), (0, 16, 0.9, 1)])[0][0] == pytest.approx(0.6)
 
 
 def test_video_auc_metric():
     metric = VideoAUCMetric()
-    records = [(0, 0.9, 1), (0, 0.7, 1), (1, 0.1, 0), (2, 0.6, 0), (3, 0.4, 1)]
+    records = [(0, 0, 0.9, 1), (0, 16, 0.7, 1), (1, 0, 0.1, 0), (2, 0, 0.6, 0), (3, 0, 0.4, 1)]
     assert metric.compute_metrics(records) == {"auc": pytest.approx(0.75), "acc": pytest.approx(0.5)}
     with pytest.warns(UserWarning, match="one class"):
-        assert np.isnan(metric.compute_metrics([(0, 0.9, 1)])["auc"])
+        assert np.isnan(metric.compute_metrics([(0, 0, 0.9, 1)])["auc"])
+
+
+def test_records_of_both_kinds_of_prediction():
+    from mmaction.structures import ActionDataSample
+
+    sample = ActionDataSample().set_gt_label(1).set_pred_score(torch.tensor([0.25]))
+    sample.set_metainfo(dict(video_index=3, trunk=(16, 36)))
+    assert sample_record(sample) == sample_record(sample.to_dict()) == (3, 16, 0.25, 1)
+    assert sample_record(dict(video_index=2, trunk_index=1, score=0.5, label=0)) == (2, 1, 0.5, 0)

@@ -10,9 +10,15 @@ pytest.importorskip("dfbench_mmaction")
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from dfbench.detector import FitConfig, VideoRef  # noqa: E402
+from dfbench.detector import FitConfig, FitReport, VideoRef  # noqa: E402
 from dfbench.errors import DfbenchError  # noqa: E402
-from dfbench_mmaction.plugin import _build  # noqa: E402
+from dfbench_mmaction.plugin import DETECTORS, build  # noqa: E402
+
+META = {m.name: m for m in DETECTORS}
+
+
+def _build(name: str, size: str):
+    return build(META[name], size)
 
 TRUNK = 16  # 24-frame videos -> trunks (0, 16) and (16, 24): scores average over two trunks
 
@@ -35,17 +41,20 @@ def videos(tmp_path_factory) -> dict[str, list[VideoRef]]:
     return {"train": refs[:4], "val": refs[4:6], "test": refs[6:]}
 
 
-def fit_config(work_dir: Path, epochs=1, **extra) -> FitConfig:
+def fit_config(work_dir: Path, epochs=1, progress=None, **options) -> FitConfig:
     return FitConfig(work_dir=work_dir, seed=7, size="cpu", clip_len=16, crop_size=64,
-                     class_weights=(1.5, 1.0), trunk_len=TRUNK, epochs=epochs,
-                     extra=dict(log_level="WARNING", batch_size=4, **extra))
+                     class_weights=(1.5, 1.0), trunk_len=TRUNK, epochs=epochs, log_level="WARNING",
+                     options=dict(batch_size=4, **options), **({"progress": progress} if progress else {}))
 
 
 def fit_and_score(videos, work_dir: Path):
     detector = _build("resnet3d", "cpu")
-    config = fit_config(work_dir)
+    steps = []
+    config = fit_config(work_dir, progress=steps.append)
     report = detector.fit(videos["train"], videos["val"], config)
-    return report, detector.score(videos["test"], config), detector.score(videos["val"], config)
+    assert [s.line() for s in steps] == [f"epoch 1/1: val auc {report.best_val_auc:.3f}, "
+                                         f"val acc {report.history[0]['acc']:.3f}"]  # one line an epoch
+    return report, detector.score(videos["test"], config, report), detector.score(videos["val"], config, report)
 
 
 @pytest.fixture(scope="module")
@@ -60,17 +69,14 @@ def second(videos, tmp_path_factory):
 
 def test_fit_report(first):
     report, _, _ = first
-    json.dumps(report)  # JSON-able
-    assert (report["epochs"], report["best_epoch"], report["selected_on"]) == (1, 1, "val")
-    best = Path(report["best_checkpoint"])
+    json.dumps(report.to_dict())  # JSON-able, as the record stores it
+    assert (report.epochs, report.best_epoch, report.selected_on) == (1, 1, "val")
+    best = report.best_checkpoint
     assert best.name == "best_video_auc_epoch_1.pth" and best.is_file()
-    assert json.loads((best.parent / "dfbench_fit.json").read_text()) == report
-    assert report["train_seconds"] > 0
-    assert [h["epoch"] for h in report["val_history"]] == [1]
-    from dfbench_mmaction.plugin import DETECTORS
-
-    [meta] = [m for m in DETECTORS if m.name == "resnet3d"]
-    assert report["parameters"] == meta.sizes["cpu"].parameters
+    assert not (best.parent / "dfbench_fit.json").exists()  # the report travels through the engine, no side file
+    assert report.train_seconds > 0 and report.pretrained is None
+    assert [h["epoch"] for h in report.history] == [1]
+    assert report.parameters == META["resnet3d"].sizes["cpu"].parameters
 
 
 def test_scores_are_probabilities(first, videos):
@@ -83,24 +89,24 @@ def test_best_checkpoint_is_the_one_validated(first, videos):
     # The AUC the Runner chose on is the AUC of the reloaded best checkpoint on val.
     report, _, val_scores = first
     auc = roc_auc_score([v.label for v in videos["val"]], val_scores)
-    assert report["best_val_auc"] == pytest.approx(auc)
-    assert report["val_history"][0]["auc"] == pytest.approx(auc)
+    assert report.best_val_auc == pytest.approx(auc)
+    assert report.history[0]["auc"] == pytest.approx(auc)
 
 
 def test_same_seed_same_result(first, second):
     (r1, test1, val1), (r2, test2, val2) = first, second
-    assert r1["best_val_auc"] == r2["best_val_auc"]
+    assert r1.best_val_auc == r2.best_val_auc
     assert test1 == pytest.approx(test2, abs=1e-6) and val1 == pytest.approx(val2, abs=1e-6)
 
 
 def test_resume_continues_from_the_runs_own_checkpoint(second, videos):
     report, _, _ = second
-    work_dir = Path(report["best_checkpoint"]).parent
+    work_dir = report.best_checkpoint.parent
     detector = _build("resnet3d", "cpu")
     resumed = detector.fit(videos["train"], videos["val"], fit_config(work_dir, epochs=2, resume=True))
-    assert resumed["epochs"] == 2
-    assert [h["epoch"] for h in resumed["val_history"]] == [1, 2]
-    assert resumed["best_val_auc"] >= report["best_val_auc"]
+    assert resumed.epochs == 2
+    assert [h["epoch"] for h in resumed.history] == [1, 2]
+    assert resumed.best_val_auc >= report.best_val_auc
 
 
 def test_fit_refuses_a_single_class_val(videos, tmp_path):
@@ -109,15 +115,26 @@ def test_fit_refuses_a_single_class_val(videos, tmp_path):
         detector.fit(videos["train"], [v for v in videos["val"] if v.label == 1], fit_config(tmp_path))
 
 
-def test_score_before_fit_says_so(videos, tmp_path):
-    with pytest.raises(DfbenchError, match="run fit"):
-        _build("resnet3d", "cpu").score(videos["test"], fit_config(tmp_path))
+def test_score_without_the_reported_checkpoint_says_so(videos, tmp_path):
+    with pytest.raises(DfbenchError, match="best checkpoint of the fit report .* is missing; run fit"):
+        _build("resnet3d", "cpu").score(videos["test"], fit_config(tmp_path),
+                                        FitReport(best_checkpoint=tmp_path / "gone.pth"))
+
+
+def test_options_are_checked_and_applied(tmp_path):
+    detector = _build("resnet3d", "cpu")
+    cfg = detector.config(fit_config(tmp_path, lr=1e-4, weight_decay=0.0, num_workers=1))
+    assert (cfg.optim_wrapper.optimizer.lr, cfg.optim_wrapper.optimizer.weight_decay) == (1e-4, 0.0)
+    assert cfg.train_dataloader.batch_size == 4 and cfg.train_dataloader.num_workers == 1
+    assert cfg.default_hooks.checkpoint.backend_args == dict(backend="dfbench_atomic")  # atomic saves, always
+    with pytest.raises(DfbenchError, match="no option 'momentum'"):
+        detector.config(fit_config(tmp_path, momentum=0.9))
 
 
 def test_core_decisions_override_the_config(tmp_path):
     cfg = _build("resnext3d_nl", "cpu").config(FitConfig(
         work_dir=tmp_path, seed=3, size="cpu", clip_len=8, crop_size=64, class_weights=(4.0, 1.0),
-        trunk_len=100, epochs=5, extra=dict(num_workers=2)))
+        trunk_len=100, epochs=5, options=dict(num_workers=2)))
     assert cfg.randomness.seed == 3 and cfg.train_cfg.max_epochs == 5
     assert cfg.model.cls_head.loss_cls.class_weight == [4.0, 1.0]
     for loader in (cfg.train_dataloader, cfg.val_dataloader):

@@ -130,7 +130,7 @@ def test_i3d_r50_keeps_mmactions_settings():
 
 
 def test_class_weighted_bce_is_a_weighted_mean():
-    from dfbench_mmaction.models import ClassWeightedBCELoss
+    from dfbench_mmaction.runtime import ClassWeightedBCELoss
 
     logits, labels = torch.tensor([0.3, -1.0, 2.0]), torch.tensor([0.0, 1.0, 1.0])
     plain = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, reduction="none")

@@ -67,6 +67,6 @@ def test_build_returns_a_detector_for_each_size():
 
     for spec in registered():
         for size in spec.meta.sizes:
-            det = spec.build(size)
+            det = spec.create(size)
             assert isinstance(det, Detector)
             assert (det.name, det.size) == (spec.meta.name, size)

@@ -19,7 +19,8 @@ import torch  # noqa: E402
 
 from dfbench.detector import FitConfig, VideoRef  # noqa: E402
 from dfbench_mmaction.detector import build_model, load_config  # noqa: E402
-from dfbench_mmaction.plugin import DETECTORS, _build  # noqa: E402
+from dfbench_mmaction.plugin import DETECTORS  # noqa: E402
+from dfbench_mmaction.plugin import build as build_detector
 
 META = {m.name: m for m in DETECTORS}
 
@@ -335,11 +336,11 @@ def videos(make_crop_videos) -> dict[str, list[VideoRef]]:
 def test_fits_one_epoch_and_scores_at_cpu_size(name, videos, tmp_path):
     spec = META[name].sizes["cpu"]
     config = FitConfig(work_dir=tmp_path, seed=0, size="cpu", clip_len=spec.clip_len, crop_size=spec.crop_size,
-                       class_weights=None, trunk_len=16, epochs=1, extra=dict(log_level="WARNING", batch_size=2))
-    detector = _build(name, "cpu")
+                       class_weights=None, trunk_len=16, epochs=1, options=dict(batch_size=2))
+    detector = build_detector(META[name], "cpu")
     report = detector.fit(videos["train"], videos["val"], config)
-    assert (report["detector"], report["epochs"], report["best_epoch"]) == (name, 1, 1)
-    assert report["parameters"] == spec.parameters  # the network trained is the detector's own
-    assert Path(report["best_checkpoint"]).is_file()
-    scores = detector.score(videos["test"], config)
+    assert (detector.name, report.epochs, report.best_epoch) == (name, 1, 1)
+    assert report.parameters == spec.parameters  # the network trained is the detector's own
+    assert Path(report.best_checkpoint).is_file()
+    scores = detector.score(videos["test"], config, report)
     assert len(scores) == 2 and all(isinstance(s, float) and 0.0 <= s <= 1.0 for s in scores)

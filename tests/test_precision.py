@@ -10,7 +10,7 @@ import torch  # noqa: E402
 
 from dfbench.detector import FitConfig, VideoRef  # noqa: E402
 from dfbench.errors import DfbenchError  # noqa: E402
-from dfbench_mmaction.plugin import _build  # noqa: E402
+from dfbench_mmaction.plugin import DETECTORS, build  # noqa: E402
 from dfbench_mmaction.runtime import CpuAmpOptimWrapper, autocast_dtype  # noqa: E402
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="tests the CPU path")
@@ -26,7 +26,11 @@ def fit_config(work_dir: Path, precision: str, launcher: str = "none") -> FitCon
     # 8-frame 32x32 clips: bf16 convolutions are emulated on CPUs without bf16 instructions (8x slower here)
     return FitConfig(work_dir=work_dir, seed=7, size="cpu", clip_len=8, crop_size=32, class_weights=None,
                      trunk_len=12, epochs=1, launcher=launcher, precision=precision,
-                     extra=dict(log_level="WARNING", batch_size=4))
+                     options=dict(batch_size=4))
+
+
+def _build(name: str, size: str):
+    return build({m.name: m for m in DETECTORS}[name], size)
 
 
 def test_the_config_picks_the_optim_wrapper_and_dist_backend(tmp_path):
@@ -39,6 +43,21 @@ def test_the_config_picks_the_optim_wrapper_and_dist_backend(tmp_path):
     assert dist.env_cfg.dist_cfg.backend == "gloo" and dist.model_wrapper_cfg.type == "CpuDistributedDataParallel"
     with pytest.raises(DfbenchError, match="--launcher slurm needs CUDA GPUs here"):
         detector.config(fit_config(tmp_path, "fp32", launcher="slurm"))
+
+
+def test_one_precision_policy_for_every_mmengine_detector(tmp_path):
+    """The image baselines train on the same base: bf16 on a CPU is the same optimiser wrapper there."""
+    pytest.importorskip("dfbench_image")
+    from dfbench_image.plugin import DETECTORS as IMAGE
+    from dfbench_image.plugin import build as build_image
+
+    mesonet = build_image({m.name: m for m in IMAGE}["mesonet"], "cpu")
+    cfg = mesonet.config(FitConfig(work_dir=tmp_path, seed=0, size="cpu", clip_len=1, crop_size=64,
+                                   class_weights=None, trunk_len=12, precision="bf16"))
+    assert (cfg.optim_wrapper.type, cfg.optim_wrapper.dtype) == ("CpuAmpOptimWrapper", "bfloat16")
+    with pytest.raises(DfbenchError, match="--precision fp16 needs a CUDA GPU"):
+        mesonet.config(FitConfig(work_dir=tmp_path, seed=0, size="cpu", clip_len=1, crop_size=64,
+                                 class_weights=None, trunk_len=12, precision="fp16"))
 
 
 def test_fp16_is_refused_on_cpu_with_the_fix(tmp_path):
@@ -64,10 +83,11 @@ def test_bf16_fit_and_score_one_epoch(videos, tmp_path):
     detector = _build("resnet3d", "cpu")
     config = fit_config(tmp_path, "bf16")
     report = detector.fit(videos["train"], videos["val"], config)
-    assert (report["precision"], report["optim_wrapper"], report["autocast_dtype"]) == (
+    details = report.details
+    assert (details["precision"], details["optim_wrapper"], details["autocast_dtype"]) == (
         "bf16", "CpuAmpOptimWrapper", "bfloat16")
-    assert (report["epochs"], report["world_size"], report["pretrained"]) == (1, 1, None)
-    scores = detector.score(videos["test"], config)
+    assert (report.epochs, details["world_size"], report.pretrained) == (1, 1, None)
+    scores = detector.score(videos["test"], config, report)
     assert len(scores) == 2 and all(isinstance(s, float) and 0.0 <= s <= 1.0 for s in scores)
     # the head runs in fp32: scores are not rounded to bf16's steps of 1/256 near 1 (or 1/512 near 0.5)
     assert any(s * 512 != round(s * 512) for s in scores), scores

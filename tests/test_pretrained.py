@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from dfbench.detector import Checkpoint, DetectorMeta, SizeSpec
-from dfbench.engine import resolve_pretrained
 from dfbench.errors import DfbenchError
+from dfbench.pretrained import resolve_pretrained
 
 CKPT = Checkpoint(source="https://example.org/w-abcdef12.pth", sha256="a" * 64)
 
@@ -135,7 +135,7 @@ def test_hara_checkpoint_loads_every_backbone_tensor(tmp_path):
     info = P.load_pretrained(model, str(path))
     load = info["load"]
     n = len(learnt(model))
-    assert (info["format"], info["sha256"], info["file"]) == ("hara", sha256_file(path), str(path))
+    assert (info["format"], info["sha256"], info["source"]) == ("hara", sha256_file(path), str(path))
     assert (load["loaded"], load["total"], n) == (85, 87, 87)
     assert load["missing"] == ["cls_head.fc_cls.weight", "cls_head.fc_cls.bias"]
     assert load["dropped"] == ["fc.weight", "fc.bias"] and load["unexpected"] == [] and load["mismatched"] == []
@@ -362,7 +362,9 @@ def test_run_with_pretrained_file_records_what_was_loaded(tiny_synth, tmp_path):
     [summary] = json.loads(proc.stdout)
     rec = json.loads(Path(summary["path"]).read_text())
     assert rec["checkpoint"] == {"source": str(weights), "sha256": sha256_file(weights)}
-    assert rec["fit"]["pretrained"]["load"]["loaded"] == 85 and rec["fit"]["pretrained"]["format"] == "hara"
+    loaded = rec["fit"]["pretrained"]
+    assert (loaded["source"], loaded["sha256"]) == (str(weights), sha256_file(weights))
+    assert loaded["details"]["load"]["loaded"] == 85 and loaded["details"]["format"] == "hara"
     assert rec["precision"] == "fp32" and rec["size"] == "cpu"
     assert f"pretrained hara weights from {weights} (sha256 {sha256_file(weights)[:12]}): loaded 85/87 tensors" \
         in proc.stderr

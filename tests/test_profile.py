@@ -11,7 +11,7 @@ from torch import nn  # noqa: E402
 
 from dfbench import plugins  # noqa: E402
 from dfbench import profile as P  # noqa: E402
-from dfbench.detector import Profilable  # noqa: E402
+from dfbench.detector import FitReport, Profilable  # noqa: E402
 
 TINY_SHAPE = (3, 4, 8, 8)  # (C, T, H, W)
 
@@ -36,9 +36,9 @@ class TinyProfilableDetector:
     input_shape = TINY_SHAPE
 
     def fit(self, train, val, config):
-        return {}
+        return FitReport()
 
-    def score(self, videos, config):
+    def score(self, videos, config, fit):
         return [0.5] * len(videos)
 
     def inference_network(self):
@@ -164,7 +164,7 @@ def test_cli_on_cpu_size_resnet3d(cli):
     size = spec.meta.sizes["cpu"]
     assert row["input_shape"] == [3, size.clip_len, size.crop_size, size.crop_size]
     assert row["memory_format"] == "channels_last_3d"  # the config's ChannelsLast3dHook, as in score()
-    network = spec.build("cpu").inference_network()
+    network = spec.create("cpu").inference_network()
     assert row["flops"] == flops_by_formula(network, row["input_shape"])
     assert row["flops"] == 203_817_984  # a change here changes the leaderboard's Cost table
     assert row["inputs_per_s"] > 0

@@ -62,7 +62,7 @@ def _frame_config(network: dict, *, crop_size: int, input_size: int, pixels: dic
     return dict(
         _runtime(),
         model=dict(type="FrameClassifier", network=network, input_size=input_size, test_view=test_view,
-                   class_weight=None, pretrained=None,
+                   class_weight=None,
                    data_preprocessor=dict(type="ImgDataPreprocessor", **pixels)),
         # num_workers=0: on a few CPU cores, loader processes only compete with torch's threads,
         # while reading one memory-mapped frame costs microseconds.

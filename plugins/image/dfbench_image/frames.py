@@ -8,17 +8,20 @@
 * **Validation and scoring**: the frames of each trunk (:func:`dfbench.clips.trunks`, the same
   trunks the video detectors score), all of them by default or ``frames_per_trunk`` evenly spaced
   ones. A trunk's score is the mean of its frame probabilities, a video's score the mean of its
-  trunk scores, so a frame detector's video score is defined exactly like a video detector's.
+  trunk scores, so a frame detector's video score is defined exactly like a video detector's
+  (:func:`dfbench_mmaction.metrics.video_scores`, the one rule, re-exported here).
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
 
 import numpy as np
 
 from dfbench.clips import trunks
+from dfbench_mmaction.metrics import video_scores
+
+__all__ = ["training_frames", "trunk_frames", "video_scores"]
 
 
 def training_frames(num_frames: int, count: int | None, seed: int, key: str) -> np.ndarray:
@@ -46,17 +49,3 @@ def trunk_frames(num_frames: int, trunk_len: int, per_trunk: int | None = None) 
         else:
             out.append(start + np.floor((np.arange(per_trunk) + 0.5) * length / per_trunk).astype(np.int64))
     return out
-
-
-def video_scores(records: Iterable[tuple[int, int, float, int]]) -> dict[int, tuple[float, int]]:
-    """``(video_index, trunk_index, frame_score, label)`` records -> ``{video_index: (score, label)}``.
-
-    A trunk scores the mean of its frames, a video the mean of its trunks.
-    """
-    per_trunk: dict[int, dict[int, list[float]]] = {}
-    labels: dict[int, int] = {}
-    for video, trunk, score, label in records:
-        per_trunk.setdefault(int(video), {}).setdefault(int(trunk), []).append(float(score))
-        labels[int(video)] = int(label)
-    return {video: (float(np.mean([np.mean(s) for s in trunk_scores.values()])), labels[video])
-            for video, trunk_scores in per_trunk.items()}

@@ -1,33 +1,11 @@
-"""MMEngine hooks: the validation history ``fit`` reports, and FF++'s head-only warm-up."""
+"""FF++'s head-only warm-up, the one training hook of the image baselines' own (the rest is the base's)."""
 
 from __future__ import annotations
-
-import sys
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from dfbench_image.registry import HOOKS
-
-HISTORY_KEY = "dfbench_val_history"
-
-
-@HOOKS.register_module()
-class ValHistoryHook(Hook):
-    """Keep each validation's metrics, with its epoch, in the message hub (so resuming keeps them),
-    and show one progress line per epoch on stderr (MMEngine's own console log is off by default)."""
-
-    priority = "LOW"
-
-    def after_val_epoch(self, runner, metrics=None) -> None:
-        if not metrics:
-            return
-        history = list(runner.message_hub.get_info(HISTORY_KEY, []))
-        history.append(dict(epoch=runner.epoch, **{k: float(v) for k, v in metrics.items()}))
-        runner.message_hub.update_info(HISTORY_KEY, history)
-        if runner.rank == 0:
-            shown = ", ".join(f"val {k.removeprefix('video/')} {float(v):.3f}" for k, v in metrics.items())
-            print(f"  epoch {runner.epoch}/{runner.max_epochs}: {shown}", file=sys.stderr, flush=True)
 
 
 @HOOKS.register_module()

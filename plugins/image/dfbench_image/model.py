@@ -13,23 +13,12 @@ import math
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from dfbench_image.registry import MODELS
+from dfbench_mmaction.runtime import check_class_weight, weighted_bce
 
 TEST_VIEWS = ("center", "grid")
-
-
-def weighted_bce(logits: torch.Tensor, labels: torch.Tensor, class_weight: Sequence[float] | None) -> torch.Tensor:
-    """Binary cross-entropy on logits, each sample weighted by its class: ``sum(w l) / sum(w)``
-    (how PyTorch reduces a weighted cross-entropy); the plain mean when ``class_weight`` is None."""
-    losses = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
-    if class_weight is None:
-        return losses.mean()
-    real, fake = (float(w) for w in class_weight)
-    weights = torch.where(labels > 0.5, losses.new_tensor(fake), losses.new_tensor(real))
-    return (weights * losses).sum() / weights.sum()
 
 
 def grid_positions(size: int, patch: int) -> list[int]:
@@ -48,34 +37,22 @@ class FrameClassifier(BaseModel):
         network: config of the network (a ``dfbench_image.networks`` type).
         input_size: the side of what the network sees; at most the crop size.
         test_view: ``'center'`` or ``'grid'`` (see the module docstring).
-        class_weight: ``(real, fake)`` loss weights, or None.
-        pretrained: path or URL of ImageNet Xception weights to start from (loaded in
-            ``init_weights``, so a resumed run's own checkpoint replaces them); None for none.
-        pretrained_sha256: the sha256 the pretrained file must have, if known.
+        class_weight: ``(real, fake)`` loss weights, or None (the MMEngine base's :func:`weighted_bce`).
         data_preprocessor: MMEngine's ``ImgDataPreprocessor`` config (mean/std normalisation).
+
+    ImageNet weights, when asked for, are loaded by the base's ``PretrainedWeightsHook`` through
+    :func:`dfbench_image.pretrained.load_imagenet`.
     """
 
     def __init__(self, network: dict, input_size: int, test_view: str = "center",
-                 class_weight: Sequence[float] | None = None, pretrained: str | None = None,
-                 pretrained_sha256: str | None = None, data_preprocessor: dict | None = None, init_cfg=None):
+                 class_weight: Sequence[float] | None = None, data_preprocessor: dict | None = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if test_view not in TEST_VIEWS:
             raise ValueError(f"test_view must be one of {TEST_VIEWS}, got {test_view!r}")
-        if class_weight is not None and (len(class_weight) != 2 or min(class_weight) <= 0):
-            raise ValueError(f"class_weight must be two positive numbers (real, fake), got {class_weight}")
         self.network = MODELS.build(network)
         self.input_size = int(input_size)
         self.test_view = test_view
-        self.class_weight = None if class_weight is None else tuple(float(w) for w in class_weight)
-        self.pretrained, self.pretrained_sha256 = pretrained, pretrained_sha256
-        self.pretrained_report: dict | None = None
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if self.pretrained:
-            from dfbench_image.pretrained import load_imagenet
-
-            self.pretrained_report = load_imagenet(self.network, self.pretrained, self.pretrained_sha256)
+        self.class_weight = check_class_weight(class_weight)
 
     def _check_size(self, x: torch.Tensor) -> int:
         size = x.shape[-1]

@@ -9,8 +9,6 @@ counts below, so this metadata cannot drift from the code.
 
 from __future__ import annotations
 
-from functools import partial
-
 import dfbench
 from dfbench.detector import Checkpoint, DetectorMeta, DetectorSpec, SizeSpec
 
@@ -119,27 +117,19 @@ DETECTORS: tuple[DetectorMeta, ...] = (
 )
 
 
-def meta(name: str) -> DetectorMeta:
-    """The metadata of one of this plugin's detectors."""
-    for m in DETECTORS:
-        if m.name == name:
-            return m
-    raise KeyError(f"dfbench_image has no detector {name!r}")
-
-
-def _build(name: str, size: str):
-    # torch, timm and MMEngine load here, when a run needs the detector.
-    if name == "steg_svm":
+def build(meta: DetectorMeta, size: str):
+    """One image baseline at ``size``; torch, timm and MMEngine load here, when a run needs it."""
+    if meta.name == "steg_svm":
         from dfbench_image.steg import StegSVMDetector
 
-        return StegSVMDetector(size)
+        return StegSVMDetector(meta, size)
     from dfbench_image.detector import FrameCNNDetector
 
-    return FrameCNNDetector(name, size)
+    return FrameCNNDetector(meta, size)
 
 
 @dfbench.hookimpl
 def register_detectors(register) -> None:
     """Register every detector of :data:`DETECTORS`, each built lazily."""
     for m in DETECTORS:
-        register(DetectorSpec(meta=m, build=partial(_build, m.name)))
+        register(DetectorSpec(meta=m, build=build))

@@ -22,11 +22,13 @@ def _drop_head(key: str) -> str | None:
     return None if key.startswith(HEAD_PREFIXES) else key
 
 
-def load_imagenet(network: nn.Module, source: str, sha256: str | None = None) -> dict:
-    """Copy ImageNet Xception weights from ``source`` (path or URL) into ``network``; return a JSON-able report.
+def load_imagenet(model: nn.Module, source: str, sha256: str | None = None) -> dict:
+    """Copy ImageNet Xception weights from ``source`` (path or URL) into ``model`` (a ``FrameClassifier``
+    or its bare network); return a JSON-able report (``PretrainedWeightsHook``'s loader).
 
     Every tensor but the new head must load: anything else means the file is not Xception weights.
     """
+    network = getattr(model, "network", model)
     path = checkpoints.fetch(source, sha256)
     state = checkpoints.state_dict_of(checkpoints.load_untrusted(path))
     state = {k: (v[..., None, None] if "pointwise" in k and v.ndim == 2 else v) for k, v in state.items()}
@@ -37,4 +39,4 @@ def load_imagenet(network: nn.Module, source: str, sha256: str | None = None) ->
         raise DfbenchError(f"{path}: not ImageNet weights for this Xception ({len(left)} tensors missing, "
                            f"{len(report.mismatched)} of another shape, e.g. {first}); give timm's legacy_xception "
                            "checkpoint, or leave --pretrained out")
-    return dict(source=str(source), file=str(path), sha256=checkpoints.sha256_file(path), **report.to_dict())
+    return dict(source=str(source), sha256=checkpoints.sha256_file(path), summary=report.summary(), **report.to_dict())

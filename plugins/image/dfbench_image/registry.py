@@ -3,8 +3,10 @@
 Configs set ``default_scope='dfbench_image'``; MMEngine then imports this module by that name
 and looks every type up here first, then in the root (optimizers, samplers, ``default_collate``
 and the Runner's own hooks live there). Every root registry has a child, as OpenMMLab projects
-do, so no lookup falls back with a warning. The four that hold dfbench_image's own classes import
-the modules in their ``locations`` the first time they build something.
+do, so no lookup falls back with a warning. The three that hold dfbench_image's own classes import
+the modules in their ``locations`` the first time they build something; the MMEngine base's shared
+pieces (the video AUC metric, the validation-history and pretrained-weights hooks, the CPU bf16
+optimiser wrapper) live in the root registries (:mod:`dfbench_mmaction.runtime`).
 """
 
 from mmengine import registry as root
@@ -19,7 +21,7 @@ def _child(parent: Registry, *locations: str) -> Registry:
 
 MODELS = _child(root.MODELS, "dfbench_image.model", "dfbench_image.networks")
 DATASETS = _child(root.DATASETS, "dfbench_image.data")
-METRICS = _child(root.METRICS, "dfbench_image.metrics")
+METRICS = _child(root.METRICS)  # VideoAUCMetric is the MMEngine base's, in the root (dfbench_mmaction.metrics)
 HOOKS = _child(root.HOOKS, "dfbench_image.hooks")
 
 RUNNERS = _child(root.RUNNERS)

@@ -27,7 +27,7 @@ the (monotone) map. The model is saved as plain arrays (``.npz``, read with
 
 from __future__ import annotations
 
-import json
+import io
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dfbench.detector import FitConfig, VideoRef
+from dfbench.detector import DetectorMeta, FitConfig, FitProgress, FitReport, Option, VideoRef
 from dfbench.errors import DfbenchError
 from dfbench.results import write_atomic
 from dfbench_image import residuals as R
@@ -47,7 +47,6 @@ from dfbench_image.frames import training_frames, trunk_frames, video_scores
 SRM_SUBSET = ("1st", "2nd", "3rd", "edge3x3", "square3x3", "square5x5")
 C_GRID = (0.01, 0.1, 1.0, 10.0)
 MODEL_FILE = "steg_svm.npz"
-REPORT = "dfbench_fit.json"
 BATCH = 64  # frames per feature batch
 
 
@@ -110,14 +109,13 @@ class SteganalysisNetwork(nn.Module):
 
 
 def save_model(path: Path, features: SRMFeatures, mean, scale, coef, intercept, C: float) -> Path:
-    """The trained SVM as plain arrays (no pickle), written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.npz")
-    np.savez(tmp, kinds=np.array(features.kinds), q=np.float64(features.q), T=np.int64(features.T),
+    """The trained SVM as plain arrays (no pickle), written atomically (dfbench.results.write_atomic)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, kinds=np.array(features.kinds), q=np.float64(features.q), T=np.int64(features.T),
              mean=np.asarray(mean, np.float64), scale=np.asarray(scale, np.float64),
              coef=np.asarray(coef, np.float64).reshape(-1), intercept=np.float64(np.ravel(intercept)[0]),
              C=np.float64(C))
-    tmp.replace(path)
+    write_atomic(path, buffer.getvalue())
     return path
 
 
@@ -186,12 +184,11 @@ def _video_auc(meta, probs) -> float:
 class StegSVMDetector:
     """SRM-subset features of face-crop frames with a linear SVM; ``C`` chosen on the validation videos."""
 
-    def __init__(self, size: str):
-        from dfbench_image.plugin import meta
+    options = {"frames_per_trunk": Option(int, "score this many evenly spaced frames of each trunk, not all")}
 
-        self.name, self.size = "steg_svm", size
-        self.meta = meta(self.name)
-        self.spec = self.meta.sizes[size]
+    def __init__(self, meta: DetectorMeta, size: str):
+        self.meta, self.name, self.size = meta, meta.name, size
+        self.spec = meta.sizes[size]
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -203,19 +200,20 @@ class StegSVMDetector:
         nn.init.normal_(net.linear.weight, std=0.01)
         return net.eval()
 
-    def _check(self, config: FitConfig) -> None:
+    def check(self, config: FitConfig) -> None:
+        """Refuse settings steg_svm cannot run (another size, pretrained weights), before any work."""
         if config.size != self.size:
             raise DfbenchError(f"{self.name}: built for size {self.size!r}, asked to run at {config.size!r}")
         if config.pretrained:
             raise DfbenchError(f"{self.name} has no pretrained weights (hand-crafted features and an SVM); "
                                "leave --pretrained out")
 
-    def fit(self, train: Sequence[VideoRef], val: Sequence[VideoRef], config: FitConfig) -> dict:
+    def fit(self, train: Sequence[VideoRef], val: Sequence[VideoRef], config: FitConfig) -> FitReport:
         """Features of the protocol's training frames, an SVM per C, the C with the best val video AUC."""
         from sklearn.preprocessing import StandardScaler
         from sklearn.svm import LinearSVC
 
-        self._check(config)
+        self.check(config)
         if len({v.label for v in val}) < 2:
             raise DfbenchError(f"{self.name}: the validation split needs real and fake videos to choose C by AUC")
         if len({v.label for v in train}) < 2:
@@ -226,42 +224,41 @@ class StegSVMDetector:
             features, train, lambda v: [training_frames(v.num_frames, config.frames_per_video, config.seed, v.key)],
             config.crop_size)
         y_train = np.array([lab for _, _, lab in meta_train])
-        per_trunk = (config.extra or {}).get("frames_per_trunk")
+        per_trunk = config.options.get("frames_per_trunk")
         x_val, meta_val = extract(features, val, lambda v: trunk_frames(v.num_frames, config.trunk_len, per_trunk),
                                   config.crop_size)
         scaler = StandardScaler().fit(x_train)
         x_train_s, x_val_s = scaler.transform(x_train), scaler.transform(x_val)
         weights = None if config.class_weights is None else dict(enumerate(map(float, config.class_weights)))
         history, best = [], None
-        for C in C_GRID:
+        for step, C in enumerate(C_GRID, 1):
             svm = LinearSVC(C=C, class_weight=weights, dual=False, max_iter=5000, random_state=config.seed)
             svm.fit(x_train_s, y_train)
             auc = _video_auc(meta_val, _sigmoid(svm.decision_function(x_val_s)))
             history.append(dict(C=C, auc=auc))
+            config.progress(FitProgress(step, len(C_GRID), {"auc": auc}, unit="C candidate"))
             if best is None or auc > best[0]:
                 best = (auc, C, svm)
         auc, C, svm = best
         work_dir = Path(config.work_dir).resolve()
         model_path = save_model(work_dir / MODEL_FILE, features, scaler.mean_, scaler.scale_, svm.coef_,
                                 svm.intercept_, C)
-        report = dict(detector=self.name, size=self.size, seed=int(config.seed), best_C=C, best_val_auc=auc,
-                      best_checkpoint=str(model_path), selected_on="val", val_history=history,
-                      features=features.dim, srm_subset=list(features.kinds), train_frames=len(y_train),
-                      frames_per_video=config.frames_per_video, train_seconds=round(time.perf_counter() - start, 3),
-                      parameters=features.dim + 1)
-        write_atomic(work_dir / REPORT, json.dumps(report, indent=2))
-        return report
+        return FitReport(best_checkpoint=model_path, best_val_auc=auc, history=history, parameters=features.dim + 1,
+                         train_seconds=round(time.perf_counter() - start, 3),
+                         details=dict(best_C=C, features=features.dim, srm_subset=list(features.kinds),
+                                      train_frames=len(y_train), frames_per_video=config.frames_per_video))
 
-    def score(self, videos: Sequence[VideoRef], config: FitConfig) -> list[float]:
-        """Each video's score: the mean over trunks of the mean frame ``sigmoid(SVM decision)``."""
-        self._check(config)
+    def score(self, videos: Sequence[VideoRef], config: FitConfig, fit: FitReport) -> list[float]:
+        """Each video's score: the mean over trunks of the mean frame ``sigmoid(SVM decision)``, with the
+        SVM ``fit`` reported."""
+        self.check(config)
         if not videos:
             return []
-        path = Path(config.work_dir).resolve() / MODEL_FILE
-        if not path.is_file():
-            raise DfbenchError(f"{path}: missing; run fit with this work_dir before score")
-        net = load_model(path)
-        per_trunk = (config.extra or {}).get("frames_per_trunk")
+        path = fit.best_checkpoint
+        if path is None or not Path(path).is_file():
+            raise DfbenchError(f"{path}: the SVM of the fit report is missing; run fit before score")
+        net = load_model(Path(path))
+        per_trunk = config.options.get("frames_per_trunk")
         decisions, meta = extract(net, videos, lambda v: trunk_frames(v.num_frames, config.trunk_len, per_trunk),
                                   config.crop_size)
         per_video = video_scores((v, g, p, lab) for (v, g, lab), p in zip(meta, _sigmoid(decisions)))

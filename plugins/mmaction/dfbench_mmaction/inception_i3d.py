@@ -24,16 +24,11 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmcv.cnn import build_norm_layer
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import constant_init, kaiming_init
 from torch import nn
-
-from dfbench_mmaction import _compat
-
-_compat.install()
-
-from mmaction.registry import MODELS  # noqa: E402
-from mmcv.cnn import build_norm_layer  # noqa: E402
-from mmengine.model import BaseModule  # noqa: E402
-from mmengine.model.weight_init import constant_init, kaiming_init  # noqa: E402
 
 CLASSIFIER_KEYS = ("logits.conv3d.weight", "logits.conv3d.bias")  # in the port's checkpoints, not here
 

@@ -1,4 +1,10 @@
-"""Video-level scoring: trunk scores averaged per video, and the validation AUC chosen on."""
+"""Video-level scores, the one rule for every MMEngine detector: frames or clips -> trunks -> video.
+
+A prediction is recorded as ``(video_index, trunk, score, label)``; a trunk scores the mean of its
+predictions (one for a 3D CNN fed the whole trunk, several for frames or fixed-length clips), a
+video the mean of its trunks (:func:`video_scores`). :class:`VideoAUCMetric`, the metric every
+checkpoint is chosen on, is registered in MMEngine's root ``METRICS``, so every scope finds it.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +14,40 @@ from collections.abc import Iterable
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
+from mmengine.registry import METRICS
 from sklearn.metrics import roc_auc_score
 
-from dfbench_mmaction import _compat
-
-_compat.install()
-
-from mmaction.registry import METRICS  # noqa: E402
+Record = tuple[int, int, float, int]  # (video_index, trunk, score, label)
 
 
-def video_scores(records: Iterable[tuple[int, float, int]]) -> dict[int, tuple[float, int]]:
-    """``(video_index, trunk_score, label)`` records -> ``{video_index: (mean score, label)}``."""
-    sums: dict[int, list] = {}
-    for index, score, label in records:
-        entry = sums.setdefault(int(index), [0.0, 0, int(label)])
-        entry[0] += float(score)
-        entry[1] += 1
-    return {index: (total / count, label) for index, (total, count, label) in sums.items()}
+def sample_record(sample) -> Record:
+    """The record of one prediction: an MMAction2 ``ActionDataSample`` (or its dict: ``pred_score``,
+    ``gt_label``, metainfo ``video_index`` and ``trunk``) or a plain dict with ``video_index``,
+    ``trunk_index``, ``score`` and ``label`` (the image plugin's ``FrameClassifier``)."""
+    d = sample if isinstance(sample, dict) else sample.to_dict()
+    if "pred_score" in d:
+        trunk = d.get("trunk")
+        return (int(d["video_index"]), 0 if trunk is None else int(trunk[0]), float(d["pred_score"].reshape(-1)[0]),
+                int(d["gt_label"].reshape(-1)[0]))
+    return int(d["video_index"]), int(d.get("trunk_index", 0)), float(d["score"]), int(d["label"])
 
 
-def sample_record(sample) -> tuple[int, float, int]:
-    """The ``(video_index, score, label)`` of one predicted sample (ActionDataSample or its dict)."""
-    get = sample.get if isinstance(sample, dict) else (lambda k: getattr(sample, k))
-    label = get("gt_label")
-    return int(get("video_index")), float(get("pred_score").reshape(-1)[0]), int(label.reshape(-1)[0])
+def video_scores(records: Iterable[Record]) -> dict[int, tuple[float, int]]:
+    """``(video_index, trunk, score, label)`` records -> ``{video_index: (score, label)}``: a trunk
+    scores the mean of its records, a video the mean of its trunks."""
+    per_trunk: dict[int, dict[int, list[float]]] = {}
+    labels: dict[int, int] = {}
+    for video, trunk, score, label in records:
+        per_trunk.setdefault(int(video), {}).setdefault(int(trunk), []).append(float(score))
+        labels[int(video)] = int(label)
+    return {video: (float(np.mean([np.mean(s) for s in trunks.values()])), labels[video])
+            for video, trunks in per_trunk.items()}
 
 
 @METRICS.register_module()
 class VideoAUCMetric(BaseMetric):
-    """ROC AUC over videos, each scored as the mean of its trunk scores (prefix ``video``).
-
-    Also reports ``acc``, the accuracy of thresholding video scores at 0.5. AUC is NaN (with a
-    warning) when the videos hold only one class.
-    """
+    """ROC AUC over videos (prefix ``video``), each scored by :func:`video_scores`; also ``acc``, the
+    accuracy of thresholding video scores at 0.5. AUC is NaN (with a warning) for one class only."""
 
     default_prefix = "video"
 

@@ -5,28 +5,23 @@
   grouped conv of ``groups x (planes * base_width / 64)`` channels; everything else (stem, stages,
   strides, non-local placement, init) is MMAction2's ``ResNet3d`` unchanged.
 * :class:`BinaryClsHead`: global average pooling, dropout and ONE output neuron, as the paper
-  replaces each network's prediction layer by a single neuron followed by a sigmoid.
-* :class:`ClassWeightedBCELoss`: binary cross-entropy with per-class (real, fake) weights, the
-  weighted loss the paper uses on its imbalanced protocols.
+  replaces each network's prediction layer by a single neuron followed by a sigmoid; it takes the
+  features of any MMAction2 recognizer (3D maps, 2D maps per segment, token vectors, pathways), so
+  it replaces the head of every model-zoo config too. Its loss is the MMEngine base's
+  ``ClassWeightedBCELoss`` (:mod:`dfbench_mmaction.runtime`), the weighted loss of the protocols.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
-import torch.nn.functional as F
+from mmaction.models.backbones.resnet3d import Bottleneck3d, ResNet3d
+from mmaction.models.heads.base import BaseHead
+from mmaction.registry import MODELS
+from mmcv.cnn import ConvModule
+from mmengine.model.weight_init import normal_init
 from torch import nn
 
-from dfbench_mmaction import _compat
-
-_compat.install()
-
-from mmaction.models.backbones.resnet3d import Bottleneck3d, ResNet3d  # noqa: E402
-from mmaction.models.heads.base import BaseHead  # noqa: E402
-from mmaction.registry import MODELS  # noqa: E402
-from mmcv.cnn import ConvModule  # noqa: E402
-from mmengine.model.weight_init import normal_init  # noqa: E402
+from dfbench_mmaction import runtime  # noqa: F401  (registers ClassWeightedBCELoss, the head's loss)
 
 
 class ResNeXtBottleneck3d(Bottleneck3d):
@@ -89,39 +84,16 @@ class ResNeXt3d(ResNet3d):
 
 
 @MODELS.register_module()
-class ClassWeightedBCELoss(nn.Module):
-    """Binary cross-entropy on logits, each sample weighted by its class's weight.
-
-    Reduced as PyTorch's weighted ``CrossEntropyLoss`` is: ``sum(w_i * l_i) / sum(w_i)``.
-
-    Args:
-        class_weight: ``(real, fake)`` weights, or None for the plain mean.
-        loss_weight: a factor on the whole loss.
-    """
-
-    def __init__(self, class_weight: Sequence[float] | None = None, loss_weight: float = 1.0):
-        super().__init__()
-        if class_weight is not None and (len(class_weight) != 2 or min(class_weight) <= 0):
-            raise ValueError(f"class_weight must be two positive numbers (real, fake), got {class_weight}")
-        self.class_weight = None if class_weight is None else tuple(float(w) for w in class_weight)
-        self.loss_weight = loss_weight
-
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        losses = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
-        if self.class_weight is None:
-            return self.loss_weight * losses.mean()
-        real, fake = self.class_weight
-        weights = torch.where(labels > 0.5, losses.new_tensor(fake), losses.new_tensor(real))
-        return self.loss_weight * (weights * losses).sum() / weights.sum()
-
-
-@MODELS.register_module()
 class BinaryClsHead(BaseHead):
     """Average pool, dropout and a single output neuron: the logit that a clip is fake.
 
     The prediction is ``sigmoid(logit)``, stored as each sample's ``pred_score`` (shape (1,)).
     Pooling is global over time and space, so the head takes any number of frames: a 16-frame
-    training clip and a 250-frame test trunk alike.
+    training clip and a 250-frame test trunk alike. What it pools (:meth:`pool`): an
+    (N, C, T, H, W) map (3D CNNs); (N * segments, C, H, W) maps with ``num_segs`` (2D recognizers
+    such as TSN and TSM: averaged over space, then segments); (N, C) or (N, L, C) tokens
+    (transformers); a tuple of maps (SlowFast's pathways: each pooled, then concatenated); a tuple
+    of ``[patch tokens, class token]`` per stage (MViT: the last class token).
 
     Args:
         in_channels: channels of the backbone's last feature map.
@@ -138,7 +110,7 @@ class BinaryClsHead(BaseHead):
         init_std: float = 0.01,
         **kwargs,
     ):
-        loss_cls = loss_cls or dict(type="ClassWeightedBCELoss")
+        loss_cls = loss_cls or dict(type="ClassWeightedBCELoss")  # registered by dfbench_mmaction.runtime
         super().__init__(num_classes=1, in_channels=in_channels, loss_cls=loss_cls, **kwargs)
         self.init_std = init_std
         self.avg_pool = nn.AdaptiveAvgPool3d(1)
@@ -148,10 +120,22 @@ class BinaryClsHead(BaseHead):
     def init_weights(self) -> None:
         normal_init(self.fc_cls, std=self.init_std)
 
-    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
-        """(N, C, T, H, W) features -> (N, 1) logits."""
-        x = self.avg_pool(x).flatten(1)
-        return self.fc_cls(self.dropout(x))
+    def pool(self, x, num_segs: int | None = None) -> torch.Tensor:
+        """A recognizer's features -> (N, C) (see the class docstring)."""
+        if isinstance(x, (tuple, list)):
+            if isinstance(x[-1], (tuple, list)):
+                return self.pool(x[-1][-1])
+            return torch.cat([self.pool(f) for f in x], dim=1)
+        if x.ndim == 5:
+            return self.avg_pool(x).flatten(1)
+        if x.ndim == 4:
+            x = x.mean(dim=(2, 3))
+            return x.view(-1, num_segs, x.shape[-1]).mean(dim=1) if num_segs else x
+        return x.mean(dim=1) if x.ndim == 3 else x
+
+    def forward(self, x, num_segs: int | None = None, **kwargs) -> torch.Tensor:
+        """Features -> (N, 1) logits."""
+        return self.fc_cls(self.dropout(self.pool(x, num_segs)))
 
     def loss_by_feat(self, cls_scores: torch.Tensor, data_samples) -> dict:
         labels = torch.cat([sample.gt_label.view(-1) for sample in data_samples])

@@ -1,18 +1,20 @@
 """dfbench's entry point for the MMAction2 detectors: metadata only, no framework import.
 
-Each detector is a :class:`~dfbench.detector.DetectorMeta` here plus one config file per size,
-``configs/<name>_<size>.py``. Adding a detector is one entry in :data:`DETECTORS` and its config
-files (with new modules, if any, registered through the configs' ``custom_imports``).
+Each built-in detector is a :class:`~dfbench.detector.DetectorMeta` here plus one config file per
+size, ``configs/<name>_<size>.py``. Adding a detector is one entry in :data:`DETECTORS` and its
+config files (with new modules, if any, registered through the configs' ``custom_imports``).
 ``tests/test_mmaction_models.py`` builds every detector at every size and checks the parameter
 counts below, so this metadata cannot drift from the configs.
+
+Any recognition config MMAction2 ships is a detector too, with no code: ``--detector
+mmaction2:<config>`` (the ``mmaction2`` detector source, :mod:`dfbench_mmaction.zoo`).
 """
 
 from __future__ import annotations
 
-from functools import partial
-
 import dfbench
-from dfbench.detector import DetectorMeta, DetectorSpec, SizeSpec
+from dfbench.detector import DetectorMeta, DetectorSource, DetectorSpec, SizeSpec
+from dfbench_mmaction import zoo  # torch-free until a zoo detector is resolved
 from dfbench_mmaction.pretrained import DEFAULTS as KINETICS400  # paper-size --pretrained auto; torch-free
 
 CARREIRA_2017 = (
@@ -150,14 +152,23 @@ DETECTORS: tuple[DetectorMeta, ...] = (
 )
 
 
-def _build(name: str, size: str):
+def build(meta: DetectorMeta, size: str):
+    """A built-in detector at ``size``, from ``configs/<meta.name>_<size>.py``."""
     from dfbench_mmaction.detector import MMActionDetector  # torch and OpenMMLab load here
 
-    return MMActionDetector(name, size)
+    return MMActionDetector(meta, size)
 
 
 @dfbench.hookimpl
 def register_detectors(register) -> None:
     """Register every detector of :data:`DETECTORS`, each built lazily from its config."""
     for meta in DETECTORS:
-        register(DetectorSpec(meta=meta, build=partial(_build, meta.name)))
+        register(DetectorSpec(meta=meta, build=build))
+
+
+@dfbench.hookimpl
+def register_detector_sources(register) -> None:
+    """Register MMAction2's shipped recognition configs as ``--detector mmaction2:<config>``."""
+    register(DetectorSource(prefix=zoo.PREFIX, resolve=zoo.resolve, available=zoo.available,
+                            description="MMAction2's recognition configs (mmaction/.mim/configs/recognition), "
+                                        "head replaced by the one-logit head, trained with dfbench's recipe"))

@@ -121,9 +121,9 @@ def checkpoint_format(names) -> str:
 def load_pretrained(model, source: str, sha256: str | None = None) -> dict:
     """Fetch ``source``, load it untrusted, map its names and copy what fits into ``model`` (a recognizer).
 
-    Returns what the fit report and the result record keep: source, file, sha256, format, the
-    :class:`~dfbench.checkpoints.LoadReport` as a dict and its summary. Refuses a file of which
-    nothing fits (another architecture's checkpoint).
+    Returns what the fit report and the result record keep: source, sha256 (of the file loaded),
+    format, the :class:`~dfbench.checkpoints.LoadReport` as a dict and its summary. Refuses a file
+    of which nothing fits (another architecture's checkpoint). ``PretrainedWeightsHook`` calls it.
     """
     from dfbench.checkpoints import fetch, load_into, load_untrusted, sha256_file, state_dict_of
 
@@ -134,5 +134,5 @@ def load_pretrained(model, source: str, sha256: str | None = None) -> dict:
     if not report.loaded:
         raise DfbenchError(f"{path}: none of its {len(state_dict)} tensors fits this detector ({fmt} names, "
                            f"{len(report.mismatched)} shape mismatches); is it a checkpoint of this architecture?")
-    return dict(source=source, file=str(path), sha256=sha256_file(path), format=fmt, load=report.to_dict(),
+    return dict(source=source, sha256=sha256_file(path), format=fmt, load=report.to_dict(),
                 summary=report.summary())

@@ -16,7 +16,8 @@ import torch
 from mmengine.logging import MMLogger
 from torch import nn
 
-from dfbench_mmaction.hooks import to_channels_last_3d
+from dfbench_mmaction.base import build_model
+from dfbench_mmaction.runtime import to_channels_last_3d
 
 
 class LogitNetwork(nn.Module):
@@ -37,8 +38,6 @@ class LogitNetwork(nn.Module):
 
 def inference_network(cfg) -> LogitNetwork:
     """The config's recognizer, initialised as the Runner would, wrapped as a :class:`LogitNetwork`."""
-    from dfbench_mmaction.detector import build_model
-
     recognizer = build_model(cfg)
     # init_weights logs every parameter's initialiser at INFO (a Runner sends it to its log file).
     logger = MMLogger.get_current_instance()

@@ -19,14 +19,9 @@ from __future__ import annotations
 
 import torch
 import torch.utils.checkpoint as cp
-
-from dfbench_mmaction import _compat
-
-_compat.install()
-
-from mmaction.models.backbones.resnet3d import Bottleneck3d, ResNet3d  # noqa: E402
-from mmaction.models.backbones.x3d import SEModule  # noqa: E402
-from mmaction.registry import MODELS  # noqa: E402
+from mmaction.models.backbones.resnet3d import Bottleneck3d, ResNet3d
+from mmaction.models.backbones.x3d import SEModule
+from mmaction.registry import MODELS
 
 # (bottlenecks, middle width) of each ResNet-101 stage; a bottleneck's output is 4x its middle width
 RESNET101_STAGES = ((3, 64), (4, 128), (23, 256), (3, 512))

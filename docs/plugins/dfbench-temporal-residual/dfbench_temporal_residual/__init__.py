@@ -20,7 +20,7 @@ META = DetectorMeta(
 )
 
 
-def build(size: str):
+def build(meta: DetectorMeta, size: str):
     # Imported here, not at the top: `dfbench detectors` must stay cheap for every plugin.
     from dfbench_temporal_residual.detector import TemporalResidual
 

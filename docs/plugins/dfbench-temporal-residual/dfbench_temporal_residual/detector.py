@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from dfbench.clips import trunks
+from dfbench.detector import FitProgress, FitReport
 from dfbench.errors import DfbenchError
 
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)  # inverse regularisation strengths tried on val
@@ -57,7 +58,7 @@ def fake_probability(features: np.ndarray, coef: np.ndarray, intercept: float) -
 class TemporalResidual:
     """Fits on trunks of the train videos; scores a video as the mean fake probability of its trunks."""
 
-    def fit(self, train, val, config) -> dict:
+    def fit(self, train, val, config) -> FitReport:
         per_video = [video_features(v, config.trunk_len) for v in train]
         X = np.concatenate(per_video)
         y = np.concatenate([[v.label] * len(f) for v, f in zip(train, per_video, strict=True)])
@@ -67,19 +68,22 @@ class TemporalResidual:
             raise DfbenchError("temporal_residual chooses its regularisation on val: give val real and fakes")
         scaler = StandardScaler().fit(X)
         weights = dict(enumerate(config.class_weights)) if config.class_weights else None
-        best = None
-        for C in C_GRID:  # checkpoint selection: the val split decides, test is never seen here
+        best, history = None, []
+        for step, C in enumerate(C_GRID, 1):  # checkpoint selection: the val split decides, never test
             model = LogisticRegression(C=C, class_weight=weights, max_iter=1000).fit(scaler.transform(X), y)
             coef = model.coef_[0] / scaler.scale_  # fold the scaling into the coefficients
             intercept = float(model.intercept_[0] - coef @ scaler.mean_)
-            auc = roc_auc_score(val_y, [fake_probability(f, coef, intercept).mean() for f in val_X])
+            auc = float(roc_auc_score(val_y, [fake_probability(f, coef, intercept).mean() for f in val_X]))
+            history.append({"C": C, "auc": auc})
+            config.progress(FitProgress(step, len(C_GRID), {"auc": auc}, unit="C candidate"))
             if best is None or auc > best["val_auc"]:
-                best = {"C": C, "val_auc": float(auc), "coef": coef, "intercept": intercept}
+                best = {"C": C, "val_auc": auc, "coef": coef, "intercept": intercept}
         config.work_dir.mkdir(parents=True, exist_ok=True)
         np.savez(config.work_dir / MODEL, coef=best["coef"], intercept=best["intercept"])
-        return {"C": best["C"], "val_auc": best["val_auc"], "train_trunks": len(y), "features": len(coef)}
+        return FitReport(best_checkpoint=config.work_dir / MODEL, best_val_auc=best["val_auc"], history=history,
+                         parameters=len(coef) + 1, details={"C": best["C"], "train_trunks": len(y)})
 
-    def score(self, videos, config) -> list[float]:
-        model = np.load(config.work_dir / MODEL)  # plain arrays: no pickle is ever loaded
+    def score(self, videos, config, fit: FitReport) -> list[float]:
+        model = np.load(fit.best_checkpoint)  # the file fit() reported; plain arrays: no pickle is ever loaded
         return [float(fake_probability(video_features(v, config.trunk_len), model["coef"],
                                        float(model["intercept"])).mean()) for v in videos]

@@ -33,12 +33,12 @@ def test_fit_chooses_on_val_and_scores_per_video(tmp_path):
                         for split, n in (("train", 16), ("val", 8), ("test", 8)))
     config = FitConfig(work_dir=tmp_path / "work", seed=0, size="cpu", clip_len=2, crop_size=32,
                        class_weights=(1.0, 1.0), trunk_len=6)  # 12 frames: two trunks per video
-    report = spec.build("cpu").fit(train, val, config)
-    assert report["features"] + 1 == spec.meta.sizes["cpu"].parameters  # the parameter count is exact
-    assert report["val_auc"] == 1.0
+    report = spec.create("cpu").fit(train, val, config)
+    assert report.parameters == spec.meta.sizes["cpu"].parameters  # the parameter count is exact
+    assert report.best_val_auc == 1.0 and [h["C"] for h in report.history] == [0.01, 0.1, 1.0, 10.0, 100.0]
     assert [p.name for p in config.work_dir.iterdir()] == ["model.npz"]  # it wrote only under work_dir
 
-    scores = spec.build("cpu").score(test, config)  # a fresh instance: the model comes from work_dir
+    scores = spec.create("cpu").score(test, config, report)  # a fresh instance: the model is the one reported
     assert len(scores) == len(test) and all(0 <= s <= 1 for s in scores)
     fake = [s for s, v in zip(scores, test, strict=True) if v.label]
     real = [s for s, v in zip(scores, test, strict=True) if not v.label]

@@ -2,14 +2,14 @@
 # choosing its checkpoint on the validation split's video AUC).
 default_scope = 'mmaction'
 
-# Registers dfbench's pieces (ResNeXt3d, SEResNet3d, InceptionI3d, BinaryClsHead, FaceCropDataset,
-# VideoAUCMetric, hooks) in MMAction2's registries; each module installs the mmaction2 1.2.0 import
-# shim first.
+# Registers dfbench's pieces: ResNeXt3d, SEResNet3d, InceptionI3d, BinaryClsHead, FaceCropDataset in
+# MMAction2's registries; the MMEngine base's loss, metric, hooks and wrappers (runtime, metrics) in
+# MMEngine's root ones. Importing dfbench_mmaction installs the mmaction2 1.2.0 import shim first.
 custom_imports = dict(
     imports=[
         'dfbench_mmaction.models', 'dfbench_mmaction.se',
         'dfbench_mmaction.inception_i3d', 'dfbench_mmaction.datasets',
-        'dfbench_mmaction.metrics', 'dfbench_mmaction.hooks'
+        'dfbench_mmaction.metrics', 'dfbench_mmaction.runtime'
     ],
     allow_failed_imports=False)
 

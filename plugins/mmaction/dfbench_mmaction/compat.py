@@ -1,4 +1,4 @@
-"""The one place that works around a packaging bug of the mmaction2 1.2.0 wheel.
+"""The one place that works around a packaging bug of the mmaction2 1.2.0 wheel (public API).
 
 The wheel lacks ``mmaction/models/localizers/drn/`` yet ``mmaction/models/localizers/__init__.py``
 imports ``from .drn.drn import DRN``, so ``import mmaction.models`` (and every registry lookup
@@ -6,6 +6,10 @@ under the ``mmaction`` scope) fails with ``ModuleNotFoundError``. DRN is a tempo
 localizer that dfbench never uses, so :func:`install` puts placeholder modules for
 ``mmaction.models.localizers.drn`` and ``...drn.drn`` into ``sys.modules`` before mmaction is
 imported; their ``DRN`` raises if anyone builds it.
+
+``import dfbench_mmaction`` (any of its modules) runs :func:`install`, so a plugin on the MMEngine
+base needs nothing more; code that imports ``mmaction.models`` without dfbench_mmaction calls
+``dfbench_mmaction.compat.install()`` first. It imports nothing heavy (no torch, no mmaction).
 
 The shim only acts when the installed mmaction2 lacks the folder; ``tests/test_mmaction_compat.py``
 fails once a fixed mmaction2 is installed, which is the signal to delete this module.
@@ -36,7 +40,7 @@ class DRN:
     def __init__(self, *args, **kwargs):
         raise RuntimeError(
             "mmaction2's DRN localizer is missing from the installed mmaction2 wheel "
-            "(dfbench_mmaction._compat put a placeholder in its place); install a fixed "
+            "(dfbench_mmaction.compat put a placeholder in its place); install a fixed "
             "mmaction2 to use it"
         )
 
