@@ -298,20 +298,26 @@ def data():
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
-@click.option("--pairs", default="24,6,6", show_default=True, help="Pairs in train,val,test.")
+@click.option("--pairs", default=None, help="Pairs in train,val,test. Default: the version's (1: 24,6,6; 2: 24,6,32).")
 @click.option("--frames", type=int, default=32, show_default=True, help="Frames per video.")
-def synth(out, seed, compression, pairs, frames):
+@click.option("--version", "version", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="Generator version: 1 = the embedded default (cartoon heads, scripted traces); 2 = rendered "
+                   "faces and real manipulation operations, opt-in while it is calibrated (docs/synthetic-data.md).")
+def synth(out, seed, compression, pairs, frames, version):
     """Write a synthetic dataset in the exact FF++ layout (deterministic for a seed)."""
     from dfbench import synth as S
 
-    try:
-        n_pairs = tuple(int(x) for x in pairs.split(","))
-        assert len(n_pairs) == 3 and min(n_pairs) > 0
-    except (ValueError, AssertionError):
-        raise DfbenchError(f"--pairs {pairs!r}: give three positive numbers, train,val,test, e.g. 24,6,6") from None
-    manifest = S.generate(out, seed=seed, compression=compression, pairs=n_pairs, num_frames=frames,
+    n_pairs = None
+    if pairs is not None:
+        try:
+            n_pairs = tuple(int(x) for x in pairs.split(","))
+            assert len(n_pairs) == 3 and min(n_pairs) > 0
+        except (ValueError, AssertionError):
+            raise DfbenchError(f"--pairs {pairs!r}: give three positive numbers, train,val,test, e.g. 24,6,6") from None
+    manifest = S.generate(out, seed=seed, compression=compression, pairs=n_pairs, num_frames=frames, version=version,
                           progress=lambda i, n: _echo_err(f"{i}/{n} videos") if i % 50 == 0 or i == n else None)
-    click.echo(f"{out}: {manifest['videos']} videos, {compression} (QP {manifest['qp']}), seed {seed}")
+    click.echo(f"{out}: {manifest['videos']} videos, {compression} (QP {manifest['qp']}), seed {seed}, "
+               f"version {manifest['version']}")
 
 
 @data.command()
@@ -463,6 +469,78 @@ def compare(record_a, record_b, resamples, seed, as_json):
     a, b = read_record(record_a), read_record(record_b)
     result = run_compare(a.to_dict(), b.to_dict(), n_resamples=resamples, seed=seed)
     click.echo(json.dumps(result, indent=1) if as_json else format_comparison(result))
+
+
+@cli.command()
+@click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--record", "record", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="A result record (results/*.json): its detector, size, weights and preprocessing are used.")
+@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
+              help="Where the record's run trained (its checkpoint is under it).")
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@click.option("--face-finder", default=None,
+              help="Another face finder than the record's (say, opencv for videos with no box files); the "
+                   "preprocessing then differs from the record's and a warning says so.")
+@click.option("--json", "as_json", is_flag=True, help='A list of {"video", "score", "trunks", "frames", "face_found"}.')
+def score(videos, record, work_dir, cache, face_finder, as_json):
+    """Score any video with a trained detector: its fake probability and per-trunk scores.
+
+    \b
+    The video goes through exactly the record's preprocessing (face finder and tracking, 1.3x
+    crop at the record's size, trunks of the record's length). A video that cannot be scored is
+    one line on stderr; the others go on; the exit status is 1 if any failed.
+    Example:
+      dfbench score clip.mp4 other.mp4 --record results/ffpp-lq-all__all__resnet3d__...json --face-finder opencv
+    """
+    from dfbench.cache import cache_root
+    from dfbench.scoring import score_videos
+    from dfbench.trained import load
+
+    trained = load(record, work_dir, warn=_echo_err)
+    if face_finder and face_finder != trained.face_finder:
+        from dfbench import plugins
+
+        plugins.get_face_finder(face_finder)  # an unknown name is one line now, not once per video
+        _echo_err(f"warning: faces found with {face_finder}, not the record's {trained.face_finder}: "
+                  "preprocessing differs from the record's")
+    verdicts = score_videos(trained, videos, cache_root(cache), finder=face_finder, progress=_echo_err)
+    for v in verdicts:
+        if v.error:
+            _echo_err(f"error: {v.error}")
+    if as_json:
+        click.echo(json.dumps([v.to_dict() for v in verdicts], indent=1))
+    else:
+        for v in verdicts:
+            if v.error is None:
+                click.echo(v.line())
+    if any(v.error for v in verdicts):
+        sys.exit(1)
+
+
+@cli.group()
+def analyze():
+    """The paper's analysis from stored records: ROC curves (Fig. 5)."""
+
+
+@analyze.command("roc")
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The figure: .png, .svg or .pdf.")
+@click.option("--title", default=None, help="Default: says the data and model size.")
+def roc(records, out, title):
+    """ROC curves of RECORDS in one figure, from their stored per-video test scores (no rescoring).
+
+    \b
+    Each record is checked first (schema, settings id, metrics). The legend gives each record's
+    AUC and its stored 95% pair-bootstrap interval.
+    Example:
+      dfbench analyze roc results/ffpp-lq-all__all__resnet3d__*.json results/*__resnet3d_se__*.json --out roc.png
+    """
+    from dfbench.results import read_record
+    from dfbench.roc_plot import plot
+
+    plot([read_record(r) for r in records], out, title)
+    _echo_err(f"wrote {out}")
 
 
 def main(argv=None):

@@ -168,3 +168,13 @@ def test_colour_transfer_matches_the_statistics():
     out = colour_transfer(src, ref, mask)
     assert np.abs(out.mean((0, 1)) - ref.mean((0, 1))).max() < 6
     assert np.allclose(colour_transfer(src, ref, mask, amount=0.0), src, atol=1.0)  # Lab and back, rounded
+
+
+def test_cli_writes_version_2_on_request_and_version_1_by_default(cli, tmp_path):
+    code, out, err = cli("data", "synth", "--out", str(tmp_path / "v2"), "--version", "2", "--pairs", "1,1,1",
+                         "--frames", "4")
+    assert code == 0, err
+    assert out.strip() == f"{tmp_path / 'v2'}: 30 videos, c40 (QP 40), seed 0, version 2"
+    assert json.loads((tmp_path / "v2" / SYNTHETIC_MANIFEST).read_text())["frame_size"] == [320, 240]
+    code, out, err = cli("data", "synth", "--out", str(tmp_path / "v1"), "--pairs", "1,1,1", "--frames", "4")
+    assert code == 0 and out.strip().endswith("30 videos, c40 (QP 40), seed 0, version 1"), err
