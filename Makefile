@@ -7,14 +7,14 @@ DFBENCH := $(VENV)/bin/dfbench
 # (.ci/constraints.txt), so no later package can replace it. See shared DEPENDENCIES notes in docs/install.md.
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install demo test lint leaderboard publish bench clean
+.PHONY: install demo test lint leaderboard figures publish bench clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml plugins/mmaction/pyproject.toml plugins/image/pyproject.toml .ci/constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -c .ci/constraints.txt -e '.[test,face-alignment,dlib]' -e plugins/mmaction -e plugins/image
+	$(PIP) install -q -c .ci/constraints.txt -e '.[test,face-alignment,dlib,analysis]' -e plugins/mmaction -e plugins/image
 	$(PIP) check
 	touch $@
 
@@ -32,6 +32,11 @@ lint: install
 
 leaderboard: install
 	$(DFBENCH) leaderboard --results leaderboard/results --out leaderboard/README.md
+
+# Grad-CAM and correlation need the records' checkpoints: run this where the committed runs trained.
+figures: install
+	$(DFBENCH) analyze figures --results leaderboard/results --out leaderboard/figures --work-dir work_dirs
+	$(MAKE) leaderboard
 
 publish: install
 	cp results/*.json leaderboard/results/

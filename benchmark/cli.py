@@ -433,7 +433,11 @@ def leaderboard(results, out, strict):
     if not Path(results).is_dir():
         raise DfbenchError(f"{results}: results folder not found; run `dfbench run` first or pass --results")
     warnings: list[str] = []
-    text = render_dir(results, warn=warnings.append)
+    figures = []
+    if out is not None and (Path(out).parent / "figures").is_dir():  # dfbench analyze figures' output, linked
+        figures = [f"figures/{p.name}" for p in sorted((Path(out).parent / "figures").iterdir())
+                   if p.suffix in (".png", ".svg", ".json")]
+    text = render_dir(results, warn=warnings.append, figures=figures)
     for w in warnings:
         _echo_err(f"warning: {w}")
     if out is None:
@@ -518,9 +522,58 @@ def score(videos, record, work_dir, cache, face_finder, as_json):
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--record", "record", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="A result record: its detector, size, weights and preprocessing are used.")
+@click.option("--video", required=True, type=click.Path(path_type=Path), help="The video to explain.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for the strip, heatmaps and summary.")
+@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
+              help="Where the record's run trained (its checkpoint is under it).")
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@click.option("--face-finder", default=None, help="Another face finder than the record's (a warning says so).")
+@click.option("--real", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="The real video the fake was made from (pixel-aligned), for the ground-truth check. "
+                   "Default: found by FF++'s layout when the video is in it.")
+@click.option("--mp4", is_flag=True, help="Also write every frame's overlay as gradcam.mp4.")
+@click.option("--json", "as_json", is_flag=True)
+def explain(record, video, out, work_dir, cache, face_finder, real, mp4, as_json):
+    """Grad-CAM heatmaps of a trained detector on one video (the paper's Fig. 7).
+
+    \b
+    Writes OUT/gradcam_strip.png (five frames 24 apart), OUT/heatmaps.npy (every frame),
+    OUT/explanation.json and, with --mp4, OUT/gradcam.mp4. Where the manipulated region is known
+    (a synthetic fake and its real video), the summary says how much heatmap mass falls in it
+    against a uniform map (energy-in-mask) and the pointing game.
+    Example:
+      dfbench explain --record results/ffpp-lq-all__all__resnet3d__...json --video fake.mp4 --out gradcam/
+    """
+    from dfbench.cache import cache_root
+    from dfbench.explain import explain as run_explain
+    from dfbench.trained import load
+
+    trained = load(record, work_dir, warn=_echo_err)
+    if face_finder and face_finder != trained.face_finder:
+        _echo_err(f"warning: faces found with {face_finder}, not the record's {trained.face_finder}: "
+                  "preprocessing differs from the record's")
+    summary = run_explain(trained, video, out, cache_root(cache), finder=face_finder, real=real, mp4=mp4,
+                          progress=_echo_err)
+    if as_json:
+        click.echo(json.dumps(summary, indent=1))
+        return
+    click.echo(f"{out}: Grad-CAM of {summary['detector']} on {summary['layer']}, {summary['frames']} frames, "
+               f"strip of frames {', '.join(map(str, summary['strip_frames']))}")
+    gt = summary.get("ground_truth")
+    if gt and gt.get("frames"):
+        click.echo(f"in the manipulated region: {gt['energy_in_mask']:.1%} of the heatmap mass (a uniform map: "
+                   f"{gt['uniform_baseline']:.1%}, x{gt['energy_over_baseline']:.2f}); pointing game "
+                   f"{gt['pointing_game']:.1%} of {gt['frames']} frames")
+
+
 @cli.group()
 def analyze():
-    """The paper's analysis from stored records: ROC curves (Fig. 5)."""
+    """The paper's analysis from stored records: ROC curves, feature correlation, the leaderboard's figures."""
 
 
 @analyze.command("roc")
@@ -541,6 +594,59 @@ def roc(records, out, title):
 
     plot([read_record(r) for r in records], out, title)
     _echo_err(f"wrote {out}")
+
+
+@analyze.command("correlation")
+@click.option("--record", "records", multiple=True, required=True,
+              type=click.Path(path_type=Path, exists=True, dir_okay=False), help="A record (repeat for several).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the figure, matrices, summary.")
+@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
+              help="Where the records' runs trained (their checkpoints are under it).")
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="The records' dataset root, where it is not where the records say.")
+@click.option("--json", "as_json", is_flag=True)
+def correlation(records, out, work_dir, cache, data, as_json):
+    """Feature correlation matrices (the paper's §5.4), one per record, and their mean |r| off the diagonal.
+
+    \b
+    The features: the last convolutional stage's activations, averaged over time and space, for
+    each of the record's test clips; the matrix: Pearson correlation between channels
+    (docs/analysis.md). Writes OUT/correlation.png, .json and .npz.
+    Example:
+      dfbench analyze correlation --record results/A.json --record results/B.json --out corr/
+    """
+    from dfbench.cache import cache_root
+    from dfbench.correlation import analyze as run_analyze
+    from dfbench.trained import load
+
+    trained = [load(r, work_dir, warn=_echo_err) for r in records]
+    summary = run_analyze(trained, out, cache_root(cache), data=data, progress=_echo_err)
+    if as_json:
+        click.echo(json.dumps(summary, indent=1))
+        return
+    for m in summary["models"]:
+        click.echo(f"{m['detector']} ({m['run']}), {m['layer']}: mean |r| off-diagonal {m['mean_abs_offdiag']:.3f} "
+                   f"({m['channels'] - m['dead_channels']} of {m['channels']} channels vary, {m['inputs']} inputs)")
+
+
+@analyze.command("figures")
+@click.option("--results", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default=Path("leaderboard/results"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("leaderboard/figures"), show_default=True)
+@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
+              help="Where the records' runs trained (their checkpoints are under it).")
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+def figures(results, out, work_dir, cache):
+    """The leaderboard's figures: ROC of every `all` record, Grad-CAM strips and correlation of 3D ResNet,
+    +SE and +non-local on the same fake video (the paper's Figs. 5-7)."""
+    from dfbench.cache import cache_root
+    from dfbench.figures import make
+
+    for path in make(results, out, work_dir, cache_root(cache), progress=_echo_err):
+        click.echo(str(path))
 
 
 def main(argv=None):

@@ -258,6 +258,31 @@ class Profilable(Protocol):
 
 
 @dataclass(frozen=True)
+class ExplainTarget:
+    """What Grad-CAM needs of a trained detector (``dfbench explain``).
+
+    ``network`` is a ``torch.nn.Module`` in eval mode with the trained weights, mapping a float batch
+    of face crops as the crop cache stores them (RGB, 0..255) -- ``(N, 3, T, S, S)`` for a clip
+    detector, ``(N, 3, S, S)`` for a frame detector -- to ``(N, 1)`` fake logits, normalisation
+    included. ``layer`` is the module inside it whose activations and gradients Grad-CAM weighs:
+    the last convolutional stage (the paper's choice), named ``layer_name``.
+    """
+
+    network: Any
+    layer: Any
+    layer_name: str
+    input_kind: InputKind
+    clip_len: int  # frames per input of a clip network (the detector's training clips)
+
+
+@runtime_checkable
+class Explainable(Protocol):
+    """A detector that can be explained by Grad-CAM: it hands over its trained network and the layer to explain."""
+
+    def explain_target(self, config: FitConfig, fit: FitReport) -> ExplainTarget: ...
+
+
+@dataclass(frozen=True)
 class DetectorSpec:
     """What a plugin registers: the metadata and a factory ``build(meta, size) -> Detector``.
 

@@ -399,12 +399,14 @@ def render(
     *,
     results_dir: str | None = None,
     profiles: Sequence | None = None,
+    figures: Sequence[str] = (),
 ) -> str:
     """Render the leaderboard Markdown.
 
     ``reference``: the paper's rows; ``None`` takes the shipped ones, ``[]`` leaves them out.
     ``results_dir``: the folder named in the header (relative, so the output stays reproducible).
     ``profiles``: ``dfbench profile`` records for the Cost table (``dfbench.cost_table``), beside Table 6.
+    ``figures``: paths of figures (``dfbench analyze figures``), relative to the Markdown file, linked at the end.
     Records of protocol kinds other than all/single/cross are counted in a closing note.
     The output depends only on the arguments, not on the order of ``results``.
     """
@@ -444,6 +446,10 @@ def render(
     if names:
         lines += names + [""]
 
+    if figures:
+        lines += ["## Figures", "", "The paper's analysis (§5.3-5.5) on the records above, made by `dfbench analyze "
+                  "figures` (docs/analysis.md):", ""]
+        lines += [f"- [{escape(Path(f).stem)}]({f})" for f in sorted(figures)] + [""]
     if superseded:
         lines += [f"Not shown: {len(superseded)} record(s) superseded by a newer record of the same "
                   "configuration, run and seed (re-runs after a change of code or data).", ""]
@@ -454,7 +460,7 @@ def render(
     return "\n".join(lines)
 
 
-def render_dir(results_dir: str | Path, warn=None) -> str:
+def render_dir(results_dir: str | Path, warn=None, figures: Sequence[str] = ()) -> str:
     """Render the records stored in ``results_dir``; the header names the folder relative to the
     working directory (or by its own name when it lies elsewhere), never as an absolute path.
     ``warn(line)`` hears of each record refused by :func:`dfbench.results.read_record`."""
@@ -466,4 +472,4 @@ def render_dir(results_dir: str | Path, warn=None) -> str:
         except ValueError:
             shown = Path(path.name)
     records = load_all(path, warn=warn or (lambda _line: None))  # refused records are left out, with a warning
-    return render(records, results_dir=shown.as_posix(), profiles=cost_table.load(path))
+    return render(records, results_dir=shown.as_posix(), profiles=cost_table.load(path), figures=figures)

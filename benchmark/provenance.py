@@ -101,3 +101,14 @@ def portable_path(path: str | os.PathLike, *, roots: dict[str, Path] | None = No
             continue
         return f"{prefix}/{rel}" if prefix else rel
     return p.as_posix()
+
+
+def expand_path(stored: str, *, roots: dict[str, Path] | None = None) -> Path:
+    """The inverse of :func:`portable_path`: ``$NAME/...`` under its root in ``roots``, ``~/...`` under the
+    home folder, a relative path under the working folder (where the record was made)."""
+    for name, root in (roots or {}).items():
+        if stored.startswith(name + "/"):
+            return Path(root) / stored[len(name) + 1:]
+    if stored.startswith("$"):
+        raise ValueError(f"{stored}: no folder given for {stored.split('/')[0]}")
+    return Path(stored).expanduser()

@@ -7,13 +7,27 @@ agrees with the leaderboard by construction.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from dfbench.errors import DfbenchError
 from dfbench.results import RunResult, write_atomic
+
+
+def pyplot():
+    """matplotlib's pyplot drawing to files only (no display), or a one-line error naming the extra to install."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise DfbenchError("dfbench analyze needs matplotlib: pip install 'dfbench[analysis]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def curve(record: RunResult) -> tuple[np.ndarray, np.ndarray, float]:
@@ -35,11 +49,7 @@ def label(record: RunResult) -> str:
 
 def plot(records: Sequence[RunResult], out: Path, title: str | None = None) -> Path:
     """Draw every record's ROC curve in one figure and write it (PNG, SVG or PDF by the suffix)."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: no display needed
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5), dpi=120)
     for r in records:
         fpr, tpr, _ = curve(r)
@@ -53,8 +63,6 @@ def plot(records: Sequence[RunResult], out: Path, title: str | None = None) -> P
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    import io
-
     buf = io.BytesIO()
     fig.savefig(buf, format=out.suffix.lstrip(".").lower() or "png")
     plt.close(fig)

@@ -17,7 +17,7 @@ from dfbench import plugins
 from dfbench.detector import Detector, DetectorSpec, FitConfig, FitReport, LoadedWeights
 from dfbench.errors import DfbenchError
 from dfbench.preflight import build_detector
-from dfbench.provenance import detector_code_sha256
+from dfbench.provenance import detector_code_sha256, expand_path
 from dfbench.results import RunResult, read_record
 from dfbench.tracking import DEFAULT_PARAMS
 
@@ -52,7 +52,7 @@ def fit_report(fit: dict, work_root: Path) -> FitReport:
     """The :class:`FitReport` a record stores, its best checkpoint under ``work_root`` again."""
     best = fit.get("best_checkpoint")
     if best is not None:
-        best = Path(work_root) / best[len(WORK_DIR) + 1:] if best.startswith(WORK_DIR + "/") else Path(best)
+        best = expand_path(best, roots={WORK_DIR: Path(work_root)})
     pre = fit.get("pretrained")
     return FitReport(
         best_checkpoint=best, epochs=fit.get("epochs"), best_epoch=fit.get("best_epoch"),

@@ -38,6 +38,21 @@ class InferenceNetwork(nn.Module):
         return torch.logit(self.classifier.probabilities(x), eps=1e-6)
 
 
+class WholeCropNetwork(nn.Module):
+    """A classifier's network on the whole face crop (resized to its input side if larger): what Grad-CAM
+    explains, so that every heatmap pixel lies on the crop it is drawn over."""
+
+    def __init__(self, classifier: nn.Module):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = self.classifier.input_size
+        if x.shape[-1] != k:
+            x = torch.nn.functional.interpolate(x, size=(k, k), mode="bilinear", align_corners=False)
+        return self.classifier.network(x).reshape(-1)
+
+
 class FrameCNNDetector(MMEngineDetector):
     """One image baseline CNN at one size."""
 
@@ -76,6 +91,11 @@ class FrameCNNDetector(MMEngineDetector):
 
     def fit_details(self, runner, config: FitConfig) -> dict:
         return dict(frames_per_video=config.frames_per_video, train_frames=len(runner.train_dataloader.dataset))
+
+    def logit_network(self, model: nn.Module) -> tuple[nn.Module, nn.Module]:
+        """For Grad-CAM: normalised face crops -> logits, the whole crop seen (resized to the network's input
+        when the crop is larger), and the network whose last conv layer is explained."""
+        return WholeCropNetwork(model), model.network
 
     def inference_network(self) -> nn.Module:
         """The network at this size with random weights, (N, 3, S, S) normalised frames to N logits."""

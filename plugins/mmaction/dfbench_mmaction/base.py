@@ -40,7 +40,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from dfbench.checkpoints import load_run_checkpoint
-from dfbench.detector import DetectorMeta, FitConfig, FitReport, LoadedWeights, Option, VideoRef
+from dfbench.detector import DetectorMeta, ExplainTarget, FitConfig, FitReport, LoadedWeights, Option, VideoRef
 from dfbench.errors import DfbenchError
 from dfbench_mmaction.checkpoints import ATOMIC_BACKEND, mmengine_checkpoint_policy
 from dfbench_mmaction.data import write_annotations
@@ -251,15 +251,8 @@ class MMEngineDetector:
             return []
         cfg = self.config(config)
         work_dir = Path(cfg.work_dir)
-        path = fit.best_checkpoint
-        if path is None or not Path(path).is_file():
-            raise DfbenchError(f"{self.name}: the best checkpoint of the fit report ({path}) is missing; run fit "
-                               "again with this work dir")
-        checkpoint = load_run_checkpoint(path, work_dir)
-        model = self.build_model(cfg)
-        model.load_state_dict(checkpoint["state_dict"])
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        model.to(device).eval()
+        model = self.trained_model(cfg, fit).to(device)
         if self._channels_last(cfg):
             to_channels_last_3d(model)
         loader_cfg = cfg.val_dataloader  # trunks, no augmentation
@@ -276,3 +269,58 @@ class MMEngineDetector:
                 records.extend(sample_record(s) for s in self.predict(model, batch, device, dtype))
         per_video = video_scores(records)
         return [per_video[i][0] for i in range(len(videos))]
+
+    def trained_model(self, cfg: Config, fit: FitReport) -> nn.Module:
+        """The config's model with the weights of the fit report's best checkpoint, in eval mode, on the CPU."""
+        path = fit.best_checkpoint
+        if path is None or not Path(path).is_file():
+            raise DfbenchError(f"{self.name}: the best checkpoint of the fit report ({path}) is missing; run fit "
+                               "again with this work dir")
+        checkpoint = load_run_checkpoint(path, Path(cfg.work_dir))
+        model = self.build_model(cfg)
+        model.load_state_dict(checkpoint["state_dict"])
+        return model.eval()
+
+    # --- dfbench.detector.Explainable ----------------------------------------------------------------
+
+    def logit_network(self, model: nn.Module) -> tuple[nn.Module, nn.Module]:
+        """(the trained model as a network from normalised inputs to logits, the part holding its
+        convolutional stages); a subclass that can be explained says how."""
+        raise DfbenchError(f"{self.name} cannot be explained: its plugin gives no logit network (logit_network)")
+
+    def explain_target(self, config: FitConfig, fit: FitReport) -> ExplainTarget:
+        """The trained network from raw crops to the fake logit, and its last convolutional stage (Grad-CAM's layer)."""
+        cfg = self.config(config)
+        model = self.trained_model(cfg, fit)
+        network, features = self.logit_network(model)
+        name, layer = last_conv_stage(features)
+        wrapped = RawCropsNetwork(network, model.data_preprocessor).eval()
+        return ExplainTarget(wrapped, layer, name, self.meta.input_kind, int(config.clip_len))
+
+
+def last_conv_stage(features: nn.Module) -> tuple[str, nn.Module]:
+    """The last child of ``features`` (in registration order) that holds a convolution: a 3D CNN's last
+    residual stage (``layer4``), an Inception's last mixed block, an image CNN's last conv layer."""
+    for name, child in reversed(list(features.named_children())):
+        if any(isinstance(m, nn.modules.conv._ConvNd) for m in child.modules()):
+            return name, child
+    raise DfbenchError(f"{type(features).__name__} has no convolutional stage to explain")
+
+
+class RawCropsNetwork(nn.Module):
+    """Crops as the cache stores them (RGB, 0..255) -> the data preprocessor's normalisation -> ``(N, 1)`` logits."""
+
+    def __init__(self, network: nn.Module, preprocessor: nn.Module):
+        super().__init__()
+        self.network = network
+        mean, std = getattr(preprocessor, "mean", None), getattr(preprocessor, "std", None)
+        self.register_buffer("mean", None if mean is None else mean.detach().clone().float(), persistent=False)
+        self.register_buffer("std", None if std is None else std.detach().clone().float(), persistent=False)
+        self.flip = bool(getattr(preprocessor, "_channel_conversion", False) or getattr(preprocessor, "to_rgb", False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.flip:
+            x = x[:, [2, 1, 0]]
+        if self.mean is not None:
+            x = (x - self.mean) / self.std
+        return self.network(x).reshape(len(x), 1)

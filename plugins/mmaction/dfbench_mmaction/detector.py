@@ -99,6 +99,15 @@ class MMActionDetector(MMEngineDetector):
         """Which config trained: the built-in file's name, or the recognizer type of a model given in code."""
         return {"config": self.config_file.name} if self.config_file else {"model": self.model.get("type")}
 
+    def logit_network(self, model: torch.nn.Module) -> tuple[torch.nn.Module, torch.nn.Module]:
+        """For Grad-CAM: the recognizer's backbone, neck and head (clips to logits) and its backbone."""
+        if self.input_format != "NCTHW":
+            raise DfbenchError(f"{self.name} takes {self.input_format} inputs (a 2D recognizer): dfbench explain "
+                               "explains clip networks (NCTHW) and frame networks only")
+        from dfbench_mmaction.profiling import LogitNetwork
+
+        return LogitNetwork(model), model.backbone
+
     def inference_network(self) -> torch.nn.Module:
         """Backbone + head as one module, clips to logits, random weights (dfbench.detector.Profilable)."""
         from dfbench_mmaction.profiling import inference_network
