@@ -656,18 +656,37 @@ def main(argv=None):
     except DfbenchError as e:
         _echo_err(f"error: {e}")
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        _echo_err("interrupted: finished runs are saved; run the same command again to resume")
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _exit_interrupted()
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        _echo_err("interrupted: finished runs are saved; run the same command again to resume")
-        sys.exit(130)
     except OSError as e:
-        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            _echo_err(f"error: disk full{' writing ' + str(e.filename) if e.filename else ''}; free space and run "
+                      "the same command again (finished runs are saved)")
+            sys.exit(1)
+        if not _interrupted(e):
             raise
-        _echo_err(f"error: disk full{' writing ' + str(e.filename) if e.filename else ''}; free space and run "
-                  "the same command again (finished runs are saved)")
-        sys.exit(1)
+        _exit_interrupted()
+    except Exception as e:
+        if not _interrupted(e):
+            raise
+        _exit_interrupted()
+
+
+def _exit_interrupted():
+    _echo_err("interrupted: finished runs are saved; run the same command again to resume")
+    sys.exit(130)
+
+
+def _interrupted(e: BaseException) -> bool:
+    """Whether ``e`` was raised while handling Ctrl-C: a library's bare ``except:`` can turn the
+    KeyboardInterrupt into another error (MMEngine's config formatter raises SyntaxError)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False

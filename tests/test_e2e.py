@@ -66,3 +66,23 @@ def test_ctrl_c_during_training_is_one_line_and_leaves_no_partial_file(tiny_synt
     assert "Traceback" not in rest
     assert not list((tmp_path / "work").rglob("*.tmp"))  # checkpoints are written whole or not at all
     assert not (tmp_path / "results").exists() or not list((tmp_path / "results").glob("*.json"))
+
+
+def test_ctrl_c_turned_into_another_error_by_a_library_is_still_an_interrupt(monkeypatch, capsys):
+    """MMEngine's config formatter catches Ctrl-C with a bare except and raises SyntaxError from it."""
+    from dfbench import cli
+
+    def formatter(*_args, **_kw):
+        try:
+            raise KeyboardInterrupt
+        except BaseException:
+            raise SyntaxError("Failed to format the config file") from None
+
+    monkeypatch.setattr(cli.cli, "main", formatter)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["run"])
+    assert e.value.code == 130
+    assert capsys.readouterr().err == "interrupted: finished runs are saved; run the same command again to resume\n"
+    monkeypatch.setattr(cli.cli, "main", lambda *a, **k: (_ for _ in ()).throw(SyntaxError("a real bug")))
+    with pytest.raises(SyntaxError, match="a real bug"):
+        cli.main(["run"])
