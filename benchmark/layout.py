@@ -58,7 +58,12 @@ class DatasetRoot:
 
     @property
     def kind(self) -> str:
-        return "synthetic" if self.synthetic else "ffpp"
+        """``ffpp``, ``synthetic`` (generator version 1, the embedded default) or ``synthetic-v<N>``: every
+        record and leaderboard row names the generator version its data came from."""
+        if not self.synthetic:
+            return "ffpp"
+        version = int(self.synthetic.get("version", 1))
+        return "synthetic" if version == 1 else f"synthetic-v{version}"
 
 
 def open_root(root: Path, compression: str) -> DatasetRoot:

@@ -117,7 +117,7 @@ def default_sizes(kind: str) -> tuple[int, ...]:
     size ``--size auto`` picks ("cpu" on synthetic data, "paper" on FF++), so one pass serves them all."""
     from dfbench import plugins
 
-    model_size = "cpu" if kind == "synthetic" else "paper"
+    model_size = "cpu" if kind.startswith("synthetic") else "paper"
     sizes = {spec.meta.sizes[model_size].crop_size for spec in plugins.detectors().values()
              if model_size in spec.meta.sizes}
     return tuple(sorted(sizes)) or (PAPER_CROP_SIZE,)

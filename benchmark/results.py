@@ -24,7 +24,7 @@ SCHEMA = 2  # 2: settings and settings_id, video pairs, portable paths
 
 @dataclass
 class DatasetInfo:
-    """Which data a result came from; ``kind`` is "synthetic" or "ffpp"."""
+    """Which data a result came from; ``kind`` is "ffpp", "synthetic" or "synthetic-v<N>" (dfbench.layout)."""
 
     kind: str
     compression: str

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -67,27 +71,60 @@ def test_heatmaps_find_what_a_known_network_looks_at(kind):
     assert shifted["energy_in_mask"] < 0.01 and shifted["pointing_game"] == 0.0
 
 
-def test_explain_a_trained_resnet3d_and_check_it_against_the_manipulated_region(tiny_synth, tmp_path, cli):
+def dfbench(*args, env=None):
+    """The installed `dfbench` command (the console script beside this Python)."""
+    exe = Path(sys.executable).with_name("dfbench")
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})})
+
+
+def test_train_score_and_explain_through_the_installed_cli(tiny_synth, tmp_path):
+    """resnet3d trained one epoch; one fake test video scored (the record's number) and explained."""
     pytest.importorskip("dfbench_mmaction")
-    code, _, err = cli("run", "-d", "resnet3d", "-p", "single", "-m", "DF", "--data", str(tiny_synth), "--epochs", "1",
-                       "--output", str(tmp_path / "results"), "--work-dir", str(tmp_path / "work"),
-                       "--cache", str(tmp_path / "cache"))
-    assert code == 0, err
+    where = ["--work-dir", tmp_path / "work", "--cache", tmp_path / "cache"]
+    proc = dfbench("run", "-d", "resnet3d", "-p", "single", "-m", "DF", "--data", tiny_synth, "--epochs", "1",
+                   "--output", tmp_path / "results", *where)
+    assert proc.returncode == 0, proc.stderr
     [record] = (tmp_path / "results").glob("*.json")
-    fake = next((tiny_synth / "manipulated_sequences/Deepfakes/c40/videos").glob("*.mp4"))
+    stored = {v["key"]: v["score"] for v in json.loads(record.read_text())["videos"]}
+    fakes = sorted((k for k in stored if not k.startswith("original/")), key=stored.get, reverse=True)
+    key = fakes[0]  # the video the model finds most fake: where Grad-CAM of the fake logit has something to show
+    method, name = key.split("/")
+    fake = video_path(tiny_synth, method, "c40", name)
+
+    proc = dfbench("score", fake, "--record", record, *where, "--json")
+    assert proc.returncode == 0, proc.stderr
+    [got] = json.loads(proc.stdout)
+    assert got["score"] == pytest.approx(stored[key], abs=1e-5) and got["face_found"]  # the record's own number
+
     out = tmp_path / "gradcam"
-    code, text, err = cli("explain", "--record", str(record), "--video", str(fake), "--out", str(out),
-                          "--work-dir", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"), "--mp4")
-    assert code == 0, err
+    proc = dfbench("explain", "--record", record, "--video", fake, "--out", out, *where, "--mp4")
+    assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "explanation.json").read_text())
     assert summary["layer"] == "layer4" and summary["frames"] == 12 and summary["strip_frames"] == [0, 3, 6, 8, 11]
     maps = np.load(out / "heatmaps.npy")
     assert maps.shape == (12, 64, 64) and np.isfinite(maps).all() and 0 <= maps.min() and maps.max() <= 1
-    assert (out / "gradcam_strip.png").read_bytes()[:4] == b"\x89PNG" and (out / "gradcam.mp4").stat().st_size > 0
+    other = tmp_path / "gradcam2"  # the other fake; a 1-epoch model may have no positive evidence on one of them
+    second = video_path(tiny_synth, method, "c40", fakes[1].split("/")[1])
+    assert dfbench("explain", "--record", record, "--video", second, "--out", other, *where).returncode == 0
+    assert max(maps.std(), np.load(other / "heatmaps.npy").std()) > 0.01  # heatmaps are not constant
+    strip = cv2.imread(str(out / "gradcam_strip.png"))
+    assert strip.shape == (128, 5 * 128, 3) and strip.std() > 5  # five 2x tiles, not a flat image
+    assert (out / "gradcam.mp4").stat().st_size > 0
     gt = summary["ground_truth"]
-    assert gt["real_video"] == str(video_path(tiny_synth, REAL, "c40", fake.stem.split("_")[0]))
+    assert gt["real_video"] == str(video_path(tiny_synth, REAL, "c40", name.split("_")[0]))
     assert gt["frames"] == 12 and 0 < gt["uniform_baseline"] < 0.9 and 0 <= gt["energy_in_mask"] <= 1
-    assert "in the manipulated region: " in text
+    assert "in the manipulated region: " in proc.stdout
+
+    proc = dfbench("analyze", "gradcam", "--record", record, *where, "--json")
+    assert proc.returncode == 0, proc.stderr
+    agg = json.loads(proc.stdout)
+    assert agg["videos"] + len(agg["no_evidence"]) == sum(not k.startswith("original/") for k in stored) == 2
+    assert agg["videos"] >= 1 and [r["video"] for r in agg["per_video"]] == [k for k in sorted(fakes)
+                                                                            if k not in agg["no_evidence"]]
+    lo, hi = agg["energy_over_baseline_ci95"]
+    assert agg["ci"]["clusters"] == 1 and lo == pytest.approx(hi) == pytest.approx(agg["energy_over_baseline"])
+    assert agg["energy_over_baseline"] == pytest.approx(agg["energy_in_mask"] / agg["uniform_baseline"])
 
 
 def test_a_detector_that_cannot_be_explained_says_so(tiny_synth, tmp_path, cli, test_plugin, monkeypatch):

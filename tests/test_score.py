@@ -98,10 +98,11 @@ def test_a_tampered_record_is_refused(brightness_record, tmp_path, cli):
     assert code == 2 and "error: " in err and "recomputed" in err
 
 
-def test_score_through_a_real_mmengine_detector(tiny_synth, tmp_path, cli):
-    """resnet3d trained one epoch through the CLI; `dfbench score` on two of its test videos gives the record's scores."""
-    pytest.importorskip("dfbench_mmaction")
-    code, out, err = cli("run", "-d", "resnet3d", "-p", "single", "-m", "DF", "--data", str(tiny_synth),
+@pytest.mark.parametrize("detector", ["resnet3d", "mesonet"])  # a clip detector and a frame detector
+def test_score_through_a_real_mmengine_detector(tiny_synth, tmp_path, cli, detector):
+    """Trained one epoch through the CLI; `dfbench score` on two of its test videos gives the record's scores."""
+    pytest.importorskip("dfbench_mmaction" if detector == "resnet3d" else "dfbench_image")
+    code, out, err = cli("run", "-d", detector, "-p", "single", "-m", "DF", "--data", str(tiny_synth),
                          "--epochs", "1", "--output", str(tmp_path / "results"), "--work-dir", str(tmp_path / "work"),
                          "--cache", str(tmp_path / "cache"))
     assert code == 0, err

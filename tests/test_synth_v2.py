@@ -178,3 +178,11 @@ def test_cli_writes_version_2_on_request_and_version_1_by_default(cli, tmp_path)
     assert json.loads((tmp_path / "v2" / SYNTHETIC_MANIFEST).read_text())["frame_size"] == [320, 240]
     code, out, err = cli("data", "synth", "--out", str(tmp_path / "v1"), "--pairs", "1,1,1", "--frames", "4")
     assert code == 0 and out.strip().endswith("30 videos, c40 (QP 40), seed 0, version 1"), err
+
+
+def test_records_name_the_generator_version(tiny2, tiny_synth):
+    from dfbench.layout import open_root
+
+    root, _ = tiny2
+    assert open_root(root, "c40").kind == "synthetic-v2"  # in file names and the leaderboard's Source column
+    assert open_root(tiny_synth, "c40").kind == "synthetic"  # version 1, the embedded default: as before
