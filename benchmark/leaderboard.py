@@ -252,6 +252,24 @@ def _by_detector(records: Iterable[RunResult], with_methods: bool) -> dict[str, 
     return out
 
 
+def _same_model_notes(records: Iterable[RunResult], dkey) -> list[str]:
+    """Rows that are one model under two names: detectors whose records of one run, seed and data gave the
+    same score on every test video (e.g. a pretrained variant at a size with no pretrained weights)."""
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    for r in records:
+        scores = tuple(sorted((v.key, v.score) for v in r.videos))
+        groups[(r.run, r.seed, r.size, r.dataset.fingerprint, scores)].append(r.detector)
+    notes = []
+    for (run, seed, size, _, _), dets in sorted(groups.items(), key=lambda kv: kv[0][:3]):
+        dets = sorted(set(dets), key=dkey)
+        if len(dets) > 1:
+            names = " and ".join(f"`{escape(d)}`" for d in dets)
+            notes.append(f"{names} gave the same score on every test video ({run}, {size} size, seed {seed}): here "
+                         "they are one model under two names (a pretrained variant without its weights starts from "
+                         "the same initialisation as its from-scratch twin); count them once.")
+    return [""] + notes if notes else []
+
+
 def _section_all(results: list[RunResult], reference: Sequence[ref.ReferenceRow], dkey) -> list[str]:
     paper: dict[str, dict[str, ref.ReferenceRow]] = defaultdict(dict)
     for row in reference:
@@ -301,6 +319,7 @@ def _section_all(results: list[RunResult], reference: Sequence[ref.ReferenceRow]
         _table(rows, columns, {"TCR (%)", "AUC", SKIPPED}),
         *_notes(set(paper)),
         *_reading_note(bool(row_records), "AUC"),
+        *_same_model_notes((r for r in results if r.protocol_kind == "all"), dkey),
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def _record(detector, kind, run, train, test, tcr, auc=0.5, seed=0, size="cpu"):
         dfbench_version="0.1.0",
         git_revision="0" * 40,
         metrics=metrics,
-        videos=[VideoScore(key="original/000", method="original", label=0, score=0.25)],
+        videos=[VideoScore(key="original/000", method="original", label=0,
+                           score=zlib.crc32(f"{detector}/{run}/{seed}".encode()) / 2**32)],  # one per record
     )
 
 
@@ -236,3 +238,19 @@ def test_reference_loads_typed_rows():
     (params,) = [r for r in rows if r.table == "table6" and r.detector == "resnet3d"]
     assert params.value == 85249216 and params.train == ()
     assert "10.1007/978-3-030-87664-7_10" in reference.CITATION
+
+
+def test_one_model_under_two_names_is_said_once():
+    """Two detectors with the same score on every test video of one run are flagged (resnet3d at cpu size
+    without Kinetics weights is resnet3d_scratch); a different score anywhere is not."""
+    a = _record("resnet3d", "all", "all", METHODS, METHODS, 0.9)
+    b = _record("resnet3d_scratch", "all", "all", METHODS, METHODS, 0.9)
+    b.videos = list(a.videos)
+    c = _record("resnext3d", "all", "all", METHODS, METHODS, 0.9)
+    text = leaderboard.render([a, b, c], reference=[])
+    notes = [line for line in text.splitlines() if "one model under two names" in line]
+    assert notes == ["`resnet3d` and `resnet3d_scratch` gave the same score on every test video (all, cpu size, "
+                     "seed 0): here they are one model under two names (a pretrained variant without its weights "
+                     "starts from the same initialisation as its from-scratch twin); count them once."]
+    b.videos = [VideoScore(key="original/000", method="original", label=0, score=a.videos[0].score + 1e-9)]
+    assert "one model under two names" not in leaderboard.render([a, b, c], reference=[])
