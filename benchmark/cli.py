@@ -19,6 +19,9 @@ import click
 
 from dfbench.errors import DfbenchError
 
+LAYER_HELP = ("Explain another layer than the detector's last convolutional stage (the paper's choice), by its "
+              "name in the network, e.g. layer3: finer heatmaps where the last stage is a few cells wide.")
+
 
 def _echo_err(msg: str) -> None:
     click.echo(msg, err=True)
@@ -537,8 +540,9 @@ def score(videos, record, work_dir, cache, face_finder, as_json):
               help="The real video the fake was made from (pixel-aligned), for the ground-truth check. "
                    "Default: found by FF++'s layout when the video is in it.")
 @click.option("--mp4", is_flag=True, help="Also write every frame's overlay as gradcam.mp4.")
+@click.option("--layer", default=None, help=LAYER_HELP)
 @click.option("--json", "as_json", is_flag=True)
-def explain(record, video, out, work_dir, cache, face_finder, real, mp4, as_json):
+def explain(record, video, out, work_dir, cache, face_finder, real, mp4, layer, as_json):
     """Grad-CAM heatmaps of a trained detector on one video (the paper's Fig. 7).
 
     \b
@@ -557,7 +561,7 @@ def explain(record, video, out, work_dir, cache, face_finder, real, mp4, as_json
     if face_finder and face_finder != trained.face_finder:
         _echo_err(f"warning: faces found with {face_finder}, not the record's {trained.face_finder}: "
                   "preprocessing differs from the record's")
-    summary = run_explain(trained, video, out, cache_root(cache), finder=face_finder, real=real, mp4=mp4,
+    summary = run_explain(trained, video, out, cache_root(cache), finder=face_finder, real=real, mp4=mp4, layer=layer,
                           progress=_echo_err)
     if as_json:
         click.echo(json.dumps(summary, indent=1))
@@ -640,8 +644,9 @@ def correlation(records, out, work_dir, cache, data, as_json):
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="The record's dataset root, where it is not where the record says.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the summary (JSON) here too.")
+@click.option("--layer", default=None, help=LAYER_HELP)
 @click.option("--json", "as_json", is_flag=True)
-def gradcam(record, work_dir, cache, data, out, as_json):
+def gradcam(record, work_dir, cache, data, out, layer, as_json):
     """Does the detector look at the fake? Grad-CAM energy in the manipulated region over all fake test videos.
 
     \b
@@ -657,7 +662,7 @@ def gradcam(record, work_dir, cache, data, out, as_json):
     from dfbench.trained import load
 
     summary = energy_over_test_fakes(load(record, work_dir, warn=_echo_err), cache_root(cache), data=data,
-                                     progress=_echo_err)
+                                     layer=layer, progress=_echo_err)
     if out is not None:
         write_atomic(Path(out), json.dumps(summary, indent=1) + "\n")
     if as_json:

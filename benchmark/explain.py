@@ -56,6 +56,22 @@ def windows(num_frames: int, clip_len: int) -> list[tuple[int, int]]:
     return [(s, s + clip_len) for s in starts]
 
 
+def with_layer(target, name: str | None):
+    """``target`` explained at another layer of its network: ``name`` is a module's name in it or its last
+    parts (``layer3``, ``backbone.layer3``); None keeps the detector's choice (its last convolutional stage)."""
+    if not name:
+        return target
+    from dataclasses import replace
+
+    modules = dict(target.network.named_modules())
+    found = [n for n in modules if n == name or n.endswith("." + name)]
+    if len(found) != 1:
+        some = ", ".join(n for n in modules if n.count(".") <= 2 and n)[:300]
+        raise DfbenchError(f"--layer {name}: {'no' if not found else 'more than one'} module of that name in the "
+                           f"network; it has {some}, ...")
+    return replace(target, layer=modules[found[0]], layer_name=name)
+
+
 def heatmaps(target, crops: np.ndarray, device: str = "cpu") -> np.ndarray:
     """Grad-CAM of every frame of ``crops`` ((T, S, S, 3) uint8) for the fake logit: (T, S, S) in [0, 1]."""
     import torch
@@ -153,7 +169,8 @@ def mask_energy(maps: np.ndarray, region: np.ndarray) -> dict:
 
 
 def explain(trained: Trained, video: Path, out_dir: Path, cache_root: Path, *, finder: str | None = None,
-            real: Path | None = None, mp4: bool = False, progress: Callable[[str], None] = lambda _: None) -> dict:
+            real: Path | None = None, mp4: bool = False, layer: str | None = None,
+            progress: Callable[[str], None] = lambda _: None) -> dict:
     """Grad-CAM of ``trained`` on ``video`` into ``out_dir``; returns the summary written to ``explanation.json``."""
     explain_target = getattr(trained.detector, "explain_target", None)
     if not callable(explain_target):
@@ -164,7 +181,7 @@ def explain(trained: Trained, video: Path, out_dir: Path, cache_root: Path, *, f
     progress(f"{video}: finding and cropping the face")
     crops_ref = cache.get(video)
     crops = np.load(crops_ref.path)
-    target = explain_target(trained.config, trained.fit)
+    target = with_layer(explain_target(trained.config, trained.fit), layer)
     progress(f"{video}: Grad-CAM on {target.layer_name} of {trained.record.detector} ({len(crops)} frames)")
     maps = heatmaps(target, crops)
     out_dir = Path(out_dir)
@@ -210,7 +227,8 @@ def _write_npy(path: Path, array: np.ndarray) -> None:
 
 
 def energy_over_test_fakes(trained: Trained, cache_root: Path, *, data: Path | None = None, n_resamples: int = 2000,
-                           seed: int = 0, progress: Callable[[str], None] = lambda _: None) -> dict:
+                           seed: int = 0, layer: str | None = None,
+                           progress: Callable[[str], None] = lambda _: None) -> dict:
     """Energy-in-mask of ``trained`` over every fake test video of its record whose real video is there.
 
     Per video: the share of heatmap mass in the manipulated region and a uniform map's share; over
@@ -227,7 +245,7 @@ def energy_over_test_fakes(trained: Trained, cache_root: Path, *, data: Path | N
     if not callable(explain_target):
         raise DfbenchError(f"detector {record.detector} cannot be explained: it has no explain_target")
     root = Path(data) if data else expand_path(record.dataset.root, roots={"$DFBENCH_CACHE": cache_root})
-    target = explain_target(trained.config, trained.fit)
+    target = with_layer(explain_target(trained.config, trained.fit), layer)
     cache = CropCache(cache_root, root, trained.face_finder, size=trained.crop_size)
     fakes = [v for v in sorted(record.videos, key=lambda v: v.key) if v.label == 1]
     rows, empty = [], []

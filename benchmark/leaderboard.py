@@ -467,8 +467,8 @@ def render(
 
     if figures:
         lines += ["## Figures", "", "The paper's analysis (§5.3-5.5) on the records above, made by `dfbench analyze "
-                  "figures` (docs/analysis.md):", ""]
-        lines += [f"- [{escape(Path(f).stem)}]({f})" for f in sorted(figures)] + [""]
+                  "figures` (see docs/analysis.md for what each shows and how it is measured):", ""]
+        lines += [f"- [{escape(Path(f).name)}]({f})" for f in sorted(figures)] + [""]
     if superseded:
         lines += [f"Not shown: {len(superseded)} record(s) superseded by a newer record of the same "
                   "configuration, run and seed (re-runs after a change of code or data).", ""]

@@ -55,8 +55,8 @@ def test_figures_from_records_and_checkpoints_and_the_leaderboard_links_them(tin
                        str(tmp_path / "board" / "README.md"))
     assert code == 0, err
     text = (tmp_path / "board" / "README.md").read_text()
-    assert "## Figures" in text and "- [roc_all](figures/roc_all.png)" in text
-    assert "- [gradcam_resnet3d_se](figures/gradcam_resnet3d_se.png)" in text
+    assert "## Figures" in text and "- [roc_all.png](figures/roc_all.png)" in text
+    assert "- [gradcam_resnet3d_se.png](figures/gradcam_resnet3d_se.png)" in text
 
 
 def test_figures_without_checkpoints_is_one_line(tmp_path, cli):

@@ -14,6 +14,7 @@ import pytest
 
 from dfbench import explain as E
 from dfbench.detector import ExplainTarget
+from dfbench.errors import DfbenchError
 from dfbench.layout import REAL, video_path
 
 torch = pytest.importorskip("torch")
@@ -147,3 +148,13 @@ def test_a_detector_that_cannot_be_explained_says_so(tiny_synth, tmp_path, cli, 
     assert code == 2 and err == ("error: detector test_brightness cannot be explained: it has no explain_target "
                                  "(dfbench.detector.Explainable); see docs/writing-a-detector-plugin.md\n")
     assert not Path(tmp_path / "x").exists()
+
+
+def test_another_layer_is_found_by_name_or_refused_in_one_line():
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.Sequential(torch.nn.Conv2d(4, 1, 1)))
+    target = ExplainTarget(net, net[1], "1", "frame", 1)
+    assert E.with_layer(target, None) is target
+    inner = E.with_layer(target, "1.0")
+    assert inner.layer is net[1][0] and inner.layer_name == "1.0"
+    with pytest.raises(DfbenchError, match=r"--layer layer9: no module of that name in the network; it has 0, 1, 1.0"):
+        E.with_layer(target, "layer9")
