@@ -23,6 +23,14 @@ LAYER_HELP = ("Explain another layer than the detector's last convolutional stag
               "name in the network, e.g. layer3: finer heatmaps where the last stage is a few cells wide.")
 
 
+def _record_folders(command):
+    """``--work-dir`` and ``--cache`` of the commands that use trained records (score, explain, analyze)."""
+    command = click.option("--cache", type=click.Path(path_type=Path), default=None,
+                           help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")(command)
+    return click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
+                        help="Where the records' runs trained (their checkpoints are under it).")(command)
+
+
 def _echo_err(msg: str) -> None:
     click.echo(msg, err=True)
 
@@ -482,10 +490,7 @@ def compare(record_a, record_b, resamples, seed, as_json):
 @click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--record", "record", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="A result record (results/*.json): its detector, size, weights and preprocessing are used.")
-@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
-              help="Where the record's run trained (its checkpoint is under it).")
-@click.option("--cache", type=click.Path(path_type=Path), default=None,
-              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@_record_folders
 @click.option("--face-finder", default=None,
               help="Another face finder than the record's (say, opencv for videos with no box files); the "
                    "preprocessing then differs from the record's and a warning says so.")
@@ -531,10 +536,7 @@ def score(videos, record, work_dir, cache, face_finder, as_json):
 @click.option("--video", required=True, type=click.Path(path_type=Path), help="The video to explain.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Folder for the strip, heatmaps and summary.")
-@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
-              help="Where the record's run trained (its checkpoint is under it).")
-@click.option("--cache", type=click.Path(path_type=Path), default=None,
-              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@_record_folders
 @click.option("--face-finder", default=None, help="Another face finder than the record's (a warning says so).")
 @click.option("--real", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="The real video the fake was made from (pixel-aligned), for the ground-truth check. "
@@ -604,10 +606,7 @@ def roc(records, out, title):
 @click.option("--record", "records", multiple=True, required=True,
               type=click.Path(path_type=Path, exists=True, dir_okay=False), help="A record (repeat for several).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the figure, matrices, summary.")
-@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
-              help="Where the records' runs trained (their checkpoints are under it).")
-@click.option("--cache", type=click.Path(path_type=Path), default=None,
-              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@_record_folders
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="The records' dataset root, where it is not where the records say.")
 @click.option("--json", "as_json", is_flag=True)
@@ -637,10 +636,7 @@ def correlation(records, out, work_dir, cache, data, as_json):
 
 @analyze.command("gradcam")
 @click.option("--record", "record", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
-              help="Where the record's run trained (its checkpoint is under it).")
-@click.option("--cache", type=click.Path(path_type=Path), default=None,
-              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@_record_folders
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="The record's dataset root, where it is not where the record says.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the summary (JSON) here too.")
@@ -679,10 +675,7 @@ def gradcam(record, work_dir, cache, data, out, layer, as_json):
 @click.option("--results", type=click.Path(path_type=Path, exists=True, file_okay=False),
               default=Path("leaderboard/results"), show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("leaderboard/figures"), show_default=True)
-@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True,
-              help="Where the records' runs trained (their checkpoints are under it).")
-@click.option("--cache", type=click.Path(path_type=Path), default=None,
-              help="Crop cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@_record_folders
 def figures(results, out, work_dir, cache):
     """The leaderboard's figures: ROC of every `all` record, Grad-CAM strips and correlation of 3D ResNet,
     +SE and +non-local on the same fake video (the paper's Figs. 5-7)."""

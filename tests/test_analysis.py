@@ -71,3 +71,19 @@ def test_figures_without_checkpoints_is_one_line(tmp_path, cli):
                        "--work-dir", str(tmp_path / "nowhere"))
     assert code == 2 and "its trained checkpoint" in err and "--work-dir" in err
     assert (tmp_path / "fig" / "roc_all.png").is_file()  # the ROC needs no checkpoint and is made first
+
+
+def test_the_core_imports_no_framework():
+    """The analysis modules import torch, matplotlib and grad-cam only when they run, so listing, planning
+    and the leaderboard stay cheap and work without them."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pkgutil, importlib, dfbench\n"
+            "for m in pkgutil.walk_packages(dfbench.__path__, 'dfbench.'):\n"
+            "    if not m.name.endswith('__main__'):\n"
+            "        importlib.import_module(m.name)\n"
+            "print(sorted(k for k in ('torch', 'matplotlib', 'pytorch_grad_cam', 'mmengine') if k in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

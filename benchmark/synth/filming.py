@@ -317,6 +317,14 @@ def _poly(shape, pts, offset) -> np.ndarray:
     return m.astype(np.float32) / 255
 
 
+def _patch_box(points: np.ndarray, shape: tuple[int, int], before: int, after: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the points' bounding box widened by ``before`` / ``after`` pixels, inside the frame."""
+    H, W = shape
+    x0, y0 = np.floor(points.min(0)).astype(int) - before
+    x1, y1 = np.ceil(points.max(0)).astype(int) + after
+    return max(int(x0), 0), max(int(y0), 0), min(int(x1), W), min(int(y1), H)
+
+
 def _eyes(img: np.ndarray, person: Person, lm: np.ndarray, pose: F.Pose, scene: Scene, gain: float,
           ex: F.Expression) -> None:
     """Eyeballs drawn into the eye openings: sclera, iris, pupil, catchlight, and the lash line."""
@@ -324,9 +332,7 @@ def _eyes(img: np.ndarray, person: Person, lm: np.ndarray, pose: F.Pose, scene: 
     bright = (scene.ambient + scene.diffuse * max(scene.light[2], 0.2)) * gain
     for base in (36, 42):
         eye = lm[base:base + 6]
-        x0, y0 = np.floor(eye.min(0)).astype(int) - 3
-        x1, y1 = np.ceil(eye.max(0)).astype(int) + 4
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+        x0, y0, x1, y1 = _patch_box(eye, (H, W), 3, 4)
         if x1 - x0 < 3 or y1 - y0 < 3:
             continue
         open_a = _poly((y1 - y0, x1 - x0), eye, (x0, y0))
@@ -364,9 +370,7 @@ def _teeth(img: np.ndarray, person: Person, lm: np.ndarray, pose: F.Pose, scene:
     """The teeth seen between the inner lips: the upper row, and the lower one when the mouth is wide open."""
     H, W = img.shape[:2]
     inner = lm[F.INNER_LIPS]
-    x0, y0 = np.floor(inner.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(inner.max(0)).astype(int) + 3
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+    x0, y0, x1, y1 = _patch_box(inner, (H, W), 2, 3)
     if x1 - x0 < 3 or y1 - y0 < 2:
         return
     open_a = _poly((y1 - y0, x1 - x0), inner, (x0, y0))
