@@ -438,16 +438,13 @@ def leaderboard(results, out, strict):
     Every record is checked first: its schema, its settings id, and its metrics recomputed from its
     per-video scores. A record that fails is left out with one warning line naming the file.
     """
-    from dfbench.leaderboard import render_dir
+    from dfbench.leaderboard import figures_beside, render_dir
     from dfbench.results import write_atomic
 
     if not Path(results).is_dir():
         raise DfbenchError(f"{results}: results folder not found; run `dfbench run` first or pass --results")
     warnings: list[str] = []
-    figures = []
-    if out is not None and (Path(out).parent / "figures").is_dir():  # dfbench analyze figures' output, linked
-        figures = [f"figures/{p.name}" for p in sorted((Path(out).parent / "figures").iterdir())
-                   if p.suffix in (".png", ".svg", ".json")]
+    figures = figures_beside(out) if out is not None else []  # dfbench analyze figures' output, linked
     text = render_dir(results, warn=warnings.append, figures=figures)
     for w in warnings:
         _echo_err(f"warning: {w}")

@@ -479,6 +479,15 @@ def render(
     return "\n".join(lines)
 
 
+def figures_beside(board: str | Path) -> list[str]:
+    """The figures in the ``figures/`` folder next to the leaderboard file (``dfbench analyze figures``'
+    output), as links relative to it; the JSON summaries too, never the raw matrices."""
+    folder = Path(board).parent / "figures"
+    if not folder.is_dir():
+        return []
+    return [f"figures/{p.name}" for p in sorted(folder.iterdir()) if p.suffix in (".png", ".svg", ".json")]
+
+
 def render_dir(results_dir: str | Path, warn=None, figures: Sequence[str] = ()) -> str:
     """Render the records stored in ``results_dir``; the header names the folder relative to the
     working directory (or by its own name when it lies elsewhere), never as an absolute path.

@@ -51,7 +51,10 @@ def test_ctrl_c_during_training_is_one_line_and_leaves_no_partial_file(tiny_synt
     proc = subprocess.Popen(
         [*DFBENCH, "run", "--detector", "resnet3d", "--protocol", "single", "--method", "DF", "--data",
          str(tiny_synth), "--output", str(tmp_path / "results"), "--work-dir", str(tmp_path / "work"),
-         "--epochs", "500"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+         "--epochs", "500"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        # Ctrl-C reaches the run even where the tests themselves were started in the background (`cmd &`
+        # starts them with SIGINT ignored, and Python then never raises KeyboardInterrupt)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     for line in proc.stderr:  # interrupt once training is under way (checkpoints are being saved each epoch)
         lines.append(line)

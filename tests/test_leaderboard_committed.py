@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from dfbench.leaderboard import render_dir
+from dfbench.leaderboard import figures_beside, render_dir
 from dfbench.results import load_all
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,8 @@ RESULTS = ROOT / "leaderboard" / "results"
 
 def test_committed_leaderboard_is_not_stale(monkeypatch):
     monkeypatch.chdir(ROOT)  # the header names the results folder relative to the repository
-    expected = render_dir(Path("leaderboard/results"))
+    expected = render_dir(Path("leaderboard/results"), figures=figures_beside(BOARD))
+    assert "- [roc_all.png](figures/roc_all.png)" in expected  # the committed figures are linked
     assert BOARD.read_text() == expected, "leaderboard/README.md is stale: run `make leaderboard` and commit it"
 
 
