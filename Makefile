@@ -7,7 +7,7 @@ DFBENCH := $(VENV)/bin/dfbench
 # (.ci/constraints.txt), so no later package can replace it. See shared DEPENDENCIES notes in docs/install.md.
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install demo test lint leaderboard figures publish bench clean
+.PHONY: install demo test lint leaderboard figures unseen publish bench clean
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,17 @@ figures: install
 	$(DFBENCH) analyze figures --results leaderboard/results --out leaderboard/figures --work-dir work_dirs
 	$(MAKE) leaderboard
 
+# Train once, test many: every committed `all` run tested on the three dataset twins, two other
+# compressions and the 40 perturbation settings, without retraining (docs/unseen-data.md). Run it
+# where the committed runs trained (their checkpoints are under work_dirs).
+unseen: install
+	for r in leaderboard/results/ffpp-lq-all__all__*.json; do \
+	  $(DFBENCH) evaluate --record $$r --test-data celebdf --test-data dfdc --test-data dfd \
+	    --test-compression c23 --test-compression raw --perturb standard \
+	    --output leaderboard/results --work-dir work_dirs || exit 1; \
+	done
+	$(MAKE) leaderboard
+
 publish: install
 	cp results/*.json leaderboard/results/
 	$(MAKE) leaderboard
@@ -49,6 +60,7 @@ bench: install
 	$(PY) benchmarks/train_overhead.py
 	$(PY) benchmarks/precision.py
 	$(PY) benchmarks/bootstrap.py
+	$(PY) benchmarks/perturb_throughput.py
 
 clean:
 	rm -rf work_dirs results .pytest_cache

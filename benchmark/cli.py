@@ -35,6 +35,11 @@ def _echo_err(msg: str) -> None:
     click.echo(msg, err=True)
 
 
+def _given(param: str) -> bool:
+    """Whether the running command's option ``param`` was given on the command line (not its default)."""
+    return click.get_current_context().get_parameter_source(param) is click.core.ParameterSource.COMMANDLINE
+
+
 def _seeds(text: str) -> list[int]:
     """``--seeds "0 1 2"`` or ``0,1,2``: distinct integers, in the order given."""
     try:
@@ -96,6 +101,9 @@ def cli():
               help="A detector option (repeatable), e.g. --set batch_size=8 --set lr=1e-4; `dfbench detectors "
                    "--options DETECTOR` lists them. Options enter the run's settings.")
 @click.option("--splits", type=click.Path(path_type=Path), default=None, help="Folder with train/val/test.json.")
+@click.option("--test-data", "test_data", multiple=True, metavar="ID[=ROOT]",
+              help="cross-dataset: a test dataset (`dfbench datasets`), ID=ROOT for its folder, or ID alone for "
+                   "its synthetic twin. Repeat for several.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING",
               show_default=True, help="Training framework's console log; INFO shows MMEngine's full log.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (runs and their videos) without training.")
@@ -111,6 +119,8 @@ def run(dry_run, as_json, seeds, settings, **kw):
       dfbench run --detector resnext3d_nl --protocol all --seeds "0 1 2"
       dfbench run --detector mmaction2:x3d/x3d_s_13x6x1_facebook-kinetics400-rgb --protocol single --method DF
       dfbench run --detector resnet3d --protocol all --set batch_size=4 --set num_workers=2
+      dfbench run -d resnext3d_nl -p cross-dataset --data /data/ffpp --test-data celebdf=/data/Celeb-DF-v2
+      dfbench run --detector resnext3d_nl --protocol robustness
       torchrun --nproc_per_node 4 -m dfbench run --detector resnet3d --protocol all --launcher pytorch
     """
     from dataclasses import replace
@@ -121,6 +131,7 @@ def run(dry_run, as_json, seeds, settings, **kw):
     from dfbench.engine import run as execute
     from dfbench.preflight import parse_option
 
+    kw["test_data"] = tuple(kw.get("test_data") or ())
     opts = RunOptions(**kw, options=dict(parse_option(s) for s in settings))
     seed_list = _seeds(seeds) if seeds is not None else [opts.seed]
     if dry_run:
@@ -129,6 +140,10 @@ def run(dry_run, as_json, seeds, settings, **kw):
             click.echo(json.dumps(plans[0] if seeds is None else plans, indent=1))
             return
         for seed, p in zip(seed_list, plans):
+            for e in p.get("evaluations", []):
+                n_real = sum(v["label"] == 0 for v in e["test"])
+                click.echo(f"{e['name']}: test on {e['kind']} {e['variant']} ({n_real} real, "
+                           f"{len(e['test']) - n_real} fake videos) with the {p['train_protocol']} run below")
             for r in p["runs"]:
                 counts = ", ".join(f"{s} {len(r[s])}" for s in ("train", "val", "test"))
                 state = "finished, would be skipped" if r["finished"] else "would train"
@@ -143,15 +158,20 @@ def run(dry_run, as_json, seeds, settings, **kw):
             outcomes += execute(replace(opts, seed=seed), progress=_echo_err)
     if not is_main(opts.launcher):  # one summary per launch, from rank 0
         return
+    _report_outcomes(outcomes, as_json)
+
+
+def _report_outcomes(outcomes, as_json: bool) -> None:
+    """One line per record written or found (``run`` and ``evaluate``), or the same as JSON."""
     if as_json:
         click.echo(json.dumps([{"run": o.run, "path": str(o.path), "skipped": o.skipped,
                                 "metrics": {k: o.result.metrics.get(k) for k in ("tcr", "auc", "eer", "ap")}}
                                for o in outcomes], indent=1))
-    else:
-        for o in outcomes:
-            m = o.result.metrics
-            auc = "n/a" if m.get("auc") is None else f"{m['auc']:.4f}"
-            click.echo(f"{o.run}: TCR {m['tcr']:.4f} AUC {auc}  {o.path}")
+        return
+    for o in outcomes:
+        m = o.result.metrics
+        auc = "n/a" if m.get("auc") is None else f"{m['auc']:.4f}"
+        click.echo(f"{o.run}: TCR {m['tcr']:.4f} AUC {auc}  {o.path}")
 
 
 @cli.command()
@@ -245,8 +265,47 @@ def plugins(as_json):
                 click.echo(f"  face finders: {', '.join(r['face_finders'])}")
             if r["detector_sources"]:
                 click.echo(f"  detector sources: {', '.join(p + ':<ref>' for p in r['detector_sources'])}")
+            if r["datasets"]:
+                click.echo(f"  datasets: {', '.join(r['datasets'])}")
         for w in r["warnings"]:
             _echo_err(f"warning: {w}")
+
+
+@cli.command()
+@click.option("--record", "-r", "record", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True,
+              help="A training run's record (results/*.json): its detector and checkpoint are scored, never retrained.")
+@click.option("--test-data", "test_data", multiple=True, metavar="ID[=ROOT]",
+              help="Another dataset's official test videos: ID=ROOT, or ID alone for its synthetic twin.")
+@click.option("--perturb", "perturb", multiple=True, metavar="TYPE:LEVEL",
+              help="The record's own test videos perturbed before face finding, e.g. blur:9, crf:35; `standard` "
+                   "for DeeperForensics' 35 settings and the QP sweep (dfbench.perturb).")
+@click.option("--test-compression", "compressions", multiple=True, type=click.Choice(["raw", "c23", "c40"]),
+              help="The record's own test videos at another FF++ compression.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
+              help="Folder for the evaluation records.")
+@click.option("--face-finder", default=None, help="Default: the training record's.")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="The training dataset's folder, for --perturb and --test-compression (default: the record's, "
+                   "when it is the embedded synthetic set).")
+@_record_folders
+@click.option("--json", "as_json", is_flag=True)
+def evaluate(record, test_data, perturb, compressions, output, face_finder, data, work_dir, cache, as_json):
+    """Test a trained detector on data it never saw, without retraining: one record per condition.
+
+    \b
+    Examples:
+      dfbench evaluate --record results/ffpp-lq-all__all__resnext3d_nl__...json --test-data celebdf=/data/Celeb-DF-v2
+      dfbench evaluate --record R.json --test-data celebdf --test-data dfdc --test-data dfd   # synthetic twins
+      dfbench evaluate --record R.json --perturb blur:9 --perturb crf:35
+      dfbench evaluate --record R.json --test-compression c23
+    """
+    from dfbench.evaluation import EvalOptions, evaluate_record
+
+    with contextlib.redirect_stdout(sys.stderr):
+        outcomes = evaluate_record(record, test_data=test_data, perturb=perturb, compressions=compressions,
+                                   data=data, opts=EvalOptions(output=output, work_dir=work_dir, cache=cache,
+                                                               face_finder=face_finder), progress=_echo_err)
+    _report_outcomes(outcomes, as_json)
 
 
 @cli.command()
@@ -291,22 +350,53 @@ def protocols(as_json):
     """List the protocols and the runs each expands into."""
     from dfbench.protocols import available, expand
 
-    rows = [{"name": p.name, "id": p.id, "version": p.version, "title": p.title,
-             "runs": [r.name for r in expand(p)]} for p in available()]
+    rows = []
+    for p in available():
+        row = {"name": p.name, "id": p.id, "version": p.version, "title": p.title, "runs": [r.name for r in expand(p)]}
+        if p.evaluates:  # trains nothing of its own: tests its training protocol's run under each condition
+            row["train_protocol"] = p.train_protocol
+            row["conditions"] = (list(p.test_datasets) or [c for c in p.test_compressions if c != p.compression]
+                                 or [f"{t}-{level:g}" for t, levels in p.perturbations for level in levels])
+        rows.append(row)
     if as_json:
         click.echo(json.dumps(rows, indent=1))
-    else:
-        for r in rows:
-            click.echo(f"{r['name']:<7} {r['id']} v{r['version']}: {r['title']} [{', '.join(r['runs'])}]")
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        what = (f"tests the {r['train_protocol']} run on {len(r['conditions'])} conditions"
+                if "conditions" in r else ", ".join(r["runs"]))
+        click.echo(f"{r['name']:<{width}} {r['id']} v{r['version']}: {r['title']} [{what}]")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--root", "roots", multiple=True, metavar="ID=ROOT",
+              help="Also check that ROOT is in dataset ID's layout (repeatable); exit 1 if one is not.")
+def datasets(as_json, roots):
+    """List the registered datasets: layout on disk, variants, labels, boxes, twin, plugin.
+
+    \b
+    Examples:
+      dfbench datasets
+      dfbench datasets --root celebdf=/data/Celeb-DF-v2 --root dfd=/data/ffpp --json
+    """
+    from dfbench.datasets.report import describe, format_describe
+
+    report = describe(roots)
+    click.echo(json.dumps(report, indent=1) if as_json else format_describe(report))
+    if not report["ok"]:
+        sys.exit(1)
 
 
 @cli.group()
 def data():
-    """Make or check datasets in the FF++ layout."""
+    """Make or check datasets: FF++ (the default) or a registered test dataset (--layout, --dataset)."""
 
 
 @data.command()
 @click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--layout", default="ffpp", show_default=True,
+              help="Dataset whose synthetic twin to write (`dfbench datasets`): ffpp, celebdf, dfdc, dfd.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
 @click.option("--pairs", default=None, help="Pairs in train,val,test. Default: the version's (1: 24,6,6; 2: 24,6,32).")
@@ -314,8 +404,16 @@ def data():
 @click.option("--version", "version", type=click.IntRange(1, 2), default=1, show_default=True,
               help="Generator version: 1 = the embedded default (cartoon heads, scripted traces); 2 = rendered "
                    "faces and real manipulation operations, opt-in while it is calibrated (docs/synthetic-data.md).")
-def synth(out, seed, compression, pairs, frames, version):
-    """Write a synthetic dataset in the exact FF++ layout (deterministic for a seed)."""
+@click.option("--extra-compression", "extra", multiple=True, type=click.Choice(["raw", "c23", "c40"]),
+              help="Also write every video at this compression (the same frames at its QP), for cross-compression "
+                   "runs on one root. Repeat for several.")
+def synth(out, layout, seed, compression, pairs, frames, version, extra):
+    """Write a synthetic dataset in the exact FF++ layout, or another dataset's (deterministic for a seed).
+
+    \b
+    --layout celebdf, dfdc or dfd writes that dataset's twin: a small synthetic set (pairs 4,1,8) laid
+    out and named as the real download; --compression is DFD's variant (Celeb-DF and DFDC are c23).
+    """
     from dfbench import synth as S
 
     n_pairs = None
@@ -325,23 +423,57 @@ def synth(out, seed, compression, pairs, frames, version):
             assert len(n_pairs) == 3 and min(n_pairs) > 0
         except (ValueError, AssertionError):
             raise DfbenchError(f"--pairs {pairs!r}: give three positive numbers, train,val,test, e.g. 24,6,6") from None
+    if layout != "ffpp":
+        from dfbench.datasets.report import format_twin, write_twin
+
+        if _given("version") or extra:
+            raise DfbenchError(f"--version and --extra-compression are for --layout ffpp; the {layout} twin is made "
+                               "from generator version 1 at one compression")
+        manifest = write_twin(layout, out, seed, compression if _given("compression") else None, n_pairs, frames,
+                              progress=lambda i, n: _echo_err(f"{i}/{n} videos") if i % 50 == 0 or i == n else None)
+        click.echo(format_twin(out, layout, seed, manifest))
+        return
     manifest = S.generate(out, seed=seed, compression=compression, pairs=n_pairs, num_frames=frames, version=version,
-                          progress=lambda i, n: _echo_err(f"{i}/{n} videos") if i % 50 == 0 or i == n else None)
-    click.echo(f"{out}: {manifest['videos']} videos, {compression} (QP {manifest['qp']}), seed {seed}, "
+                          progress=lambda i, n: _echo_err(f"{i}/{n} videos") if i % 50 == 0 or i == n else None,
+                          extra_compressions=tuple(extra))
+    also = "".join(f", {c}" for c in manifest.get("extra_compressions", ()))
+    click.echo(f"{out}: {manifest['videos']} videos, {compression}{also} (QP {manifest['qp']}), seed {seed}, "
                f"version {manifest['version']}")
 
 
 @data.command()
 @click.argument("root", type=click.Path(path_type=Path))
+@click.option("--dataset", "dataset_id", default="ffpp", show_default=True,
+              help="Dataset whose layout ROOT is in (`dfbench datasets`); another than ffpp: its test videos.")
+@click.option("--variant", default=None, help="The dataset's variant (not ffpp: --compression). Default: its first.")
 @click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
 @click.option("--splits", type=click.Path(path_type=Path), default=None)
 @click.option("--quick", is_flag=True, help="Only look for the files; do not decode their first and last frames.")
 @click.option("--json", "as_json", is_flag=True)
-def check(root, compression, splits, quick, as_json):
-    """Count videos per method and split; list what is missing and what does not decode (exit 1 if any)."""
+def check(root, dataset_id, variant, compression, splits, quick, as_json):
+    """Count videos per method and split; list what is missing and what does not decode (exit 1 if any).
+
+    \b
+    With --dataset ID (not ffpp): the dataset's official test videos by method and label.
+    Example: dfbench data check --dataset celebdf /data/Celeb-DF-v2
+    """
     from dfbench.datacheck import check as run_check
     from dfbench.datacheck import format_report
 
+    if dataset_id != "ffpp":
+        from dfbench.datasets.report import check as check_dataset
+        from dfbench.datasets.report import format_check
+
+        if splits is not None:
+            raise DfbenchError(f"--splits is for ffpp; {dataset_id}'s test videos are its official list")
+        variant = variant or (compression if _given("compression") else None)
+        report = check_dataset(dataset_id, root, variant, quick=quick, progress=_echo_err)
+        click.echo(json.dumps(report, indent=1) if as_json else format_check(report))
+        if not report["ok"]:
+            sys.exit(1)
+        return
+    if variant is not None:
+        raise DfbenchError(f"--variant {variant!r}: ffpp's variants are its compressions; use --compression")
     report = run_check(root, compression, splits, quick=quick, progress=_echo_err)
     click.echo(json.dumps(report, indent=1) if as_json else format_report(report))
     if not report["ok"]:

@@ -32,6 +32,12 @@ def check(root: Path, compression: str = "c40", splits_dir: Path | None = None, 
             present += [v.path for v in videos if v.path.is_file()]
         report["methods"][method] = row
     report["absent_methods"] = [m for m in ALL_METHODS if m not in present_methods]
+    return finish(report, present, quick, progress)
+
+
+def finish(report: dict, present: list[Path], quick: bool, progress=None) -> dict:
+    """Decode the first and last frame of every present video (unless ``quick``), list the unreadable
+    ones in ``report``, and set ``ok``: no video missing, none unreadable."""
     if not quick:
         for i, path in enumerate(present, 1):
             problem = unreadable(path)

@@ -71,6 +71,7 @@ class RunOptions:
     pretrained: str = "auto"  # auto | none | PATH | URL (see dfbench.pretrained.resolve_pretrained)
     precision: str = "fp32"  # fp32 | bf16 | fp16
     options: dict[str, Any] = field(default_factory=dict)  # --set KEY=VALUE: the detector's documented options
+    test_data: tuple[str, ...] = ()  # cross-dataset: "ID=ROOT" or "ID" (its synthetic twin), see dfbench.evaluation
 
 
 @dataclass
@@ -149,7 +150,12 @@ def prepare(opts: RunOptions, progress: Progress | None = None, *, dry: bool = F
 
 def dry_run(opts: RunOptions) -> dict:
     """The plan as JSON-able data: each run's name, settings id, whether a finished record with that id
-    exists, and its train/val/test videos with label, method and pair."""
+    exists, and its train/val/test videos with label, method and pair (an evaluation protocol adds
+    each condition's test videos: :func:`dfbench.evaluation.dry_run`)."""
+    if load_protocol(opts.protocol).evaluates:
+        from dfbench import evaluation
+
+        return evaluation.dry_run(opts)
     p = prepare(opts, dry=True)
     finder_name = choose_face_finder(opts, p.dataset, p.compression)
     cache = CropCache(p.cache, p.dataset.path, finder_name, size=p.detector.meta.sizes[p.size].crop_size)
@@ -240,8 +246,15 @@ def run(opts: RunOptions, progress: Progress = lambda _: None) -> list[RunOutcom
 
     A finished record is reused only when its settings id is the one asked for now; a run with
     other settings trains again and writes its record beside the old one (never over it). A lock
-    per run keeps two identical launches from training the same run at once.
+    per run keeps two identical launches from training the same run at once. An evaluation protocol
+    runs its training protocol this way, then tests that run under each condition (:mod:`dfbench.evaluation`).
     """
+    if load_protocol(opts.protocol).evaluates:
+        from dfbench import evaluation
+
+        return evaluation.run_protocol(opts, progress)
+    if opts.test_data:
+        raise DfbenchError(f"--test-data applies to protocol cross-dataset, not {opts.protocol}")
     main = distributed.is_main(opts.launcher)
     if not main:  # under torchrun/srun: rank 0 reports progress, the detector prints one line per rank
         progress = lambda _: None  # noqa: E731

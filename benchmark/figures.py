@@ -3,7 +3,9 @@
 - ``roc_all.png``: ROC curves of every detector's newest ``all`` record (seed 0), from stored scores;
 - ``gradcam_<detector>.png`` for 3D ResNet, +SE and +non-local (the paper's Fig. 7 models) on the
   same fake test video, and ``gradcam.json`` with each one's energy-in-mask and pointing game;
-- ``correlation.png`` / ``.json`` / ``.npz``: their feature correlation matrices (§5.4).
+- ``correlation.png`` / ``.json`` / ``.npz``: their feature correlation matrices (§5.4);
+- ``robustness.png``, where ``robustness`` records exist: AUC against perturbation level
+  (:mod:`dfbench.robustness_plot`).
 
 Grad-CAM and correlation need each record's trained checkpoint under ``--work-dir``.
 """
@@ -51,6 +53,7 @@ def make(results_dir: Path, out_dir: Path, work_root: Path, cache_root: Path, *,
         raise DfbenchError(f"{results_dir}: no valid record of run {RUN!r}; run `dfbench run --protocol all` first")
     out_dir = Path(out_dir)
     written = [plot([read_record(p) for p in records.values()], out_dir / "roc_all.png")]
+    written += robustness_figure(results_dir, out_dir, progress)
     missing = [m for m in PAPER_MODELS if m not in records]
     if missing:
         raise DfbenchError(f"{results_dir}: no {RUN!r} record of {', '.join(missing)}; Grad-CAM and correlation "
@@ -74,3 +77,17 @@ def make(results_dir: Path, out_dir: Path, work_root: Path, cache_root: Path, *,
     write_atomic(out_dir / "gradcam.json", json.dumps(summaries, indent=1) + "\n")
     analyze(trained, out_dir, cache_root, progress=progress)
     return written + [out_dir / n for n in ("gradcam.json", "correlation.png", "correlation.json", "correlation.npz")]
+
+
+def robustness_figure(results_dir: Path, out_dir: Path, warn: Callable[[str], None]) -> list[Path]:
+    """``robustness.png`` from the newest robustness records of each training run; nothing when there are none."""
+    from dfbench.leaderboard import latest
+    from dfbench.results import load_all
+    from dfbench.robustness_plot import plot
+
+    records = load_all(results_dir, warn=lambda line: warn(f"warning: {line}"))
+    shown, _ = latest(records)
+    robust = [r for r in shown if r.protocol_kind == "robustness"]
+    if not robust:
+        return []
+    return [plot(robust, Path(out_dir) / "robustness.png", clean={r.file_name: r for r in records})]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from dfbench.datasets import DatasetSpec
     from dfbench.detector import DetectorSource, DetectorSpec
     from dfbench.faces import FaceFinder
 
@@ -52,4 +53,17 @@ def register_face_finders(register: Callable[[str, Callable[[], FaceFinder]], No
     :class:`dfbench.faces.FaceFinder` and is only called when that finder is used, so its
     weights and frameworks load lazily. The name is what ``--face-finder`` takes and is part of
     the crop cache key. The return value is ignored.
+    """
+
+
+@hookspec
+def register_datasets(register: Callable[[DatasetSpec], None]) -> None:
+    """Register datasets: ``register(DatasetSpec(id=..., open=..., test_videos=..., ...))``, one call each.
+
+    Called once, the first time the host needs the dataset list (``dfbench datasets``, ``dfbench run
+    --test-data``, ``dfbench evaluate``, ``dfbench data check --dataset``). A
+    :class:`dfbench.datasets.DatasetSpec` says what must be on disk, checks a root, lists the official
+    test videos with labels 0 real / 1 fake and their identity groups, and can write a synthetic twin
+    in the dataset's layout. Its callables run only when that dataset is used. An id registered twice
+    is an error naming both plugins. The return value is ignored.
     """

@@ -51,15 +51,20 @@ def method_of(name: str) -> str:
 
 @dataclass(frozen=True)
 class DatasetRoot:
-    """A dataset root checked for the FF++ layout; ``synthetic`` holds dfbench's manifest if any."""
+    """A dataset root checked for its layout; ``synthetic`` holds dfbench's manifest if any, ``dataset``
+    the registered dataset id (:mod:`dfbench.datasets`) whose layout it is."""
 
     path: Path
     synthetic: dict | None
+    dataset: str = "ffpp"
 
     @property
     def kind(self) -> str:
         """``ffpp``, ``synthetic`` (generator version 1, the embedded default) or ``synthetic-v<N>``: every
-        record and leaderboard row names the generator version its data came from."""
+        record and leaderboard row names the generator version its data came from. Another dataset's
+        kind is its id (``celebdf``), or ``synthetic-<id>`` for its synthetic twin."""
+        if self.dataset != "ffpp":
+            return f"synthetic-{self.dataset}" if self.synthetic else self.dataset
         if not self.synthetic:
             return "ffpp"
         version = int(self.synthetic.get("version", 1))

@@ -1,9 +1,10 @@
 """The leaderboard: a pure function from result records (and the paper's numbers) to Markdown.
 
 Three sections in the seed paper's layouts: protocol ``all`` (Tables 2 and 3), ``single``
-(Table 4) and ``cross`` (Table 5). Every table mixes two kinds of row, told apart by the
-Source column: "paper (FF++ c40)" rows carry the study's reported numbers verbatim, measured
-rows aggregate dfbench result records.
+(Table 4) and ``cross`` (Table 5); then, where records exist, data the detectors never saw
+(``cross-dataset``, ``cross-compression``, ``robustness``: :mod:`dfbench.board_unseen`). Every
+paper table mixes two kinds of row, told apart by the Source column: "paper (FF++ c40)" rows
+carry the study's reported numbers verbatim, measured rows aggregate dfbench result records.
 
 Formatting is fixed so the output is byte-for-byte reproducible:
 
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dfbench import board_stats, cost_table
+from dfbench import board_stats, board_unseen, cost_table
 from dfbench import reference as ref
 from dfbench.layout import METHODS, SHORT  # METHODS is the paper's column order
 from dfbench.results import RunResult, load_all
@@ -69,6 +70,7 @@ class _Config:
     variant: str = ""  # settings changed from the defaults, e.g. "epochs 1, bf16" (see _variant)
     train: tuple[str, ...] = ()  # protocol `all` only; the other protocols vary it per run
     test: tuple[str, ...] = ()
+    trained: str = ""  # evaluation records: the settings id of the training run they scored with
 
     def source(self, seeds: Iterable[int]) -> str:
         data = f"{self.kind} {self.compression}"
@@ -133,6 +135,7 @@ def _config(r: RunResult, with_methods: bool) -> _Config:
         variant=_variant(r),
         train=_canonical(r.train_methods) if with_methods else (),
         test=_canonical(r.test_methods) if with_methods else (),
+        trained=(r.trained or {}).get("settings_id", ""),
     )
 
 
@@ -426,7 +429,8 @@ def render(
     ``results_dir``: the folder named in the header (relative, so the output stays reproducible).
     ``profiles``: ``dfbench profile`` records for the Cost table (``dfbench.cost_table``), beside Table 6.
     ``figures``: paths of figures (``dfbench analyze figures``), relative to the Markdown file, linked at the end.
-    Records of protocol kinds other than all/single/cross are counted in a closing note.
+    Records of evaluation protocols get sections of their own (:mod:`dfbench.board_unseen`); records of
+    any other protocol kind are counted in a closing note.
     The output depends only on the arguments, not on the order of ``results``.
     """
     reference = ref.load() if reference is None else reference
@@ -452,10 +456,12 @@ def render(
         f'"{MISSING}" marks a value not measured or not reported.',
         "",
     ]
+    by_file = {r.file_name: r for r in results}
     results, superseded = latest(results)
     lines += _section_all(results, reference, dkey) + [""]
     lines += _section_per_method("single", results, reference, dkey) + [""]
     lines += _section_per_method("cross", results, reference, dkey) + [""]
+    lines += board_unseen.sections(results, by_file, dkey, escape, _table)  # cross-dataset, -compression, robustness
     cost = cost_table.section(profiles or [], reference, dkey)  # paper Table 6 and `dfbench profile` records
     if cost:
         lines += cost + [""]
@@ -472,9 +478,10 @@ def render(
     if superseded:
         lines += [f"Not shown: {len(superseded)} record(s) superseded by a newer record of the same "
                   "configuration, run and seed (re-runs after a change of code or data).", ""]
-    other = sorted({r.protocol_kind for r in results} - set(_KINDS))
+    shown_kinds = set(_KINDS) | set(board_unseen.KINDS)
+    other = sorted({r.protocol_kind for r in results} - shown_kinds)
     if other:
-        count = sum(r.protocol_kind not in _KINDS for r in results)
+        count = sum(r.protocol_kind not in shown_kinds for r in results)
         lines += [f"Not shown: {count} record(s) of protocol kind(s) {', '.join(other)}.", ""]
     return "\n".join(lines)
 

@@ -16,7 +16,8 @@ from dfbench import hookspecs
 from dfbench.detector import DetectorSource, DetectorSpec
 from dfbench.errors import DfbenchError
 
-DEFAULT_PLUGINS = ("dfbench.faces",)  # core modules that implement hooks (the built-in face finders)
+# Core modules that implement hooks: the built-in face finders and datasets.
+DEFAULT_PLUGINS = ("dfbench.faces", "dfbench.datasets.builtin")
 ENTRY_POINT_GROUP = "dfbench"
 
 pm = pluggy.PluginManager("dfbench")
@@ -28,6 +29,7 @@ _detectors: dict[str, DetectorSpec] | None = None
 _sources: dict[str, DetectorSource] | None = None
 _resolved: dict[str, DetectorSpec] = {}  # "<prefix>:<ref>" -> the spec its source resolved, once
 _finders: dict[str, Callable] | None = None
+_datasets: dict | None = None
 
 
 def load_plugins() -> None:
@@ -75,7 +77,7 @@ def _collect(hook, kind: type, key: Callable, what: str) -> dict:
 
         def register(thing, label=label) -> None:
             if not isinstance(thing, kind):
-                raise DfbenchError(f"plugin {label} registered {thing!r}, not a dfbench.detector.{kind.__name__}")
+                raise DfbenchError(f"plugin {label} registered {thing!r}, not a {kind.__module__}.{kind.__name__}")
             if key(thing) in found:
                 raise DfbenchError(f"{what} {key(thing)!r} is registered by both {found[key(thing)].plugin} and "
                                    f"{label}; uninstall one")
@@ -99,6 +101,16 @@ def detector_sources() -> dict[str, DetectorSource]:
     if _sources is None:
         _sources = _collect(pm.hook.register_detector_sources, DetectorSource, lambda s: s.prefix, "detector source")
     return _sources
+
+
+def datasets() -> dict:
+    """Every registered dataset by id (:class:`dfbench.datasets.DatasetSpec`). Imports no framework."""
+    global _datasets
+    if _datasets is None:
+        from dfbench.datasets import DatasetSpec
+
+        _datasets = _collect(pm.hook.register_datasets, DatasetSpec, lambda s: s.id, "dataset")
+    return _datasets
 
 
 def get_detector(name: str) -> DetectorSpec:
@@ -154,8 +166,9 @@ def diagnostics() -> list[dict]:
 
     One entry per ``dfbench`` entry point and per default plugin: ``name``, ``distribution``,
     ``version``, ``loaded``, ``error`` (why it did not load), ``hooks`` (the hooks it implements),
-    ``detectors``, ``face_finders`` and ``detector_sources`` (what it registered) and ``warnings`` (a plugin that loaded
-    but registers nothing: most often a hook function without ``@hookimpl``, which pluggy ignores).
+    ``detectors``, ``face_finders``, ``detector_sources`` and ``datasets`` (what it registered) and
+    ``warnings`` (a plugin that loaded but registers nothing: most often a hook function without
+    ``@hookimpl``, which pluggy ignores).
     """
     from dfbench.provenance import distribution_version
 
@@ -163,6 +176,7 @@ def diagnostics() -> list[dict]:
     detector_names = detectors()
     finder_names = face_finders()
     source_names = detector_sources()
+    dataset_names = datasets()
     rows = []
     eps = [(ep.name, getattr(ep.dist, "name", None) or ep.name, ep.value)
            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)]
@@ -176,8 +190,10 @@ def diagnostics() -> list[dict]:
                "detectors": sorted(d for d, spec in detector_names.items() if spec.plugin == label),
                "face_finders": sorted(f for f in finder_names if _finder_plugins.get(f) == label),
                "detector_sources": sorted(p for p, s in source_names.items() if s.plugin == label),
+               "datasets": sorted(d for d, s in dataset_names.items() if s.plugin == label),
                "warnings": []}
-        if plugin is not None and not (row["detectors"] or row["face_finders"] or row["detector_sources"]):
+        if plugin is not None and not (row["detectors"] or row["face_finders"] or row["detector_sources"]
+                                       or row["datasets"]):
             row["warnings"].append(
                 f"plugin {name!r} ({dist}) loaded but registers nothing: is its hook function decorated with "
                 "@hookimpl (dfbench.hookspecs.hookimpl)? See docs/plugin-hooks.md")
@@ -194,7 +210,7 @@ def get_face_finder(name: str) -> Callable:
 
 def reset() -> None:
     """Forget computed registries (tests register and unregister plugins)."""
-    global _detectors, _finders, _sources
-    _detectors = _finders = _sources = None
+    global _detectors, _finders, _sources, _datasets
+    _detectors = _finders = _sources = _datasets = None
     _finder_plugins.clear()
     _resolved.clear()

@@ -23,6 +23,7 @@ _NAME = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$"}
 _DETECTOR = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_][A-Za-z0-9_.+/-]{0,139})?$"}  # a:b/c
 _TEXT = {"type": "string", "maxLength": 400}
 _COUNT = {"type": "integer", "minimum": 0}
+_SETTINGS_ID = {"type": "string", "pattern": f"^[0-9a-f]{{{ID_LENGTH}}}$"}
 _INTERVAL = {"type": ["array", "null"], "items": _UNIT, "minItems": 2, "maxItems": 2}
 
 RECORD_SCHEMA = {
@@ -62,8 +63,12 @@ RECORD_SCHEMA = {
             "properties": {"key": _TEXT, "path": _TEXT, "error": {"type": "string", "maxLength": 2000}}}},
         "checkpoint": {"type": ["object", "null"]},
         "fit": {"type": "object"}, "preprocessing": {"type": "object"}, "settings": {"type": "object"},
-        "settings_id": {"type": "string", "pattern": f"^[0-9a-f]{{{ID_LENGTH}}}$"},
+        "settings_id": _SETTINGS_ID,
         "created": _TEXT,
+        "trained": {"type": "object", "required": ["record", "settings_id"],
+                    "properties": {"record": _TEXT, "settings_id": _SETTINGS_ID,
+                                   "protocol": _NAME, "run": _NAME, "dataset": {"type": "object"},
+                                   "checkpoint_sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"}}},
     },
 }
 

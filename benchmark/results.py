@@ -69,6 +69,9 @@ class RunResult:
     settings_id: str = ""  # dfbench.settings.settings_id(settings), also in the file name
     created: str = ""
     schema: int = SCHEMA
+    # An evaluation record (dfbench.evaluation): the training record it scored with, never retrained:
+    # {"record", "settings_id", "protocol", "run", "dataset": {"kind", "compression"}, "checkpoint_sha256"}.
+    trained: dict | None = None
 
     @property
     def file_name(self) -> str:
@@ -76,7 +79,10 @@ class RunResult:
                            self.settings_id)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["trained"] is None:  # a training record keeps exactly the fields it had before evaluations existed
+            del d["trained"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> RunResult:

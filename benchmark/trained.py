@@ -77,7 +77,7 @@ def load(record_path: Path, work_root: Path = Path("work_dirs"), *, warn=None) -
                            "contract); run it again to score videos with it")
     run_dir = Path(work_root) / Path(record.file_name).stem
     fit = fit_report(record.fit, work_root)
-    if fit.best_checkpoint is None or not fit.best_checkpoint.is_file():
+    if fit.best_checkpoint is not None and not fit.best_checkpoint.is_file():  # None: a detector with no weights
         raise DfbenchError(f"{record_path}: its trained checkpoint {fit.best_checkpoint} is missing; give the "
                            "work folder the run trained in with --work-dir, or run it again")
     if pre.get("face_track") != f"{pre['face_finder']}-{DEFAULT_PARAMS.key}":

@@ -254,3 +254,40 @@ def test_one_model_under_two_names_is_said_once():
                      "starts from the same initialisation as its from-scratch twin); count them once."]
     b.videos = [VideoScore(key="original/000", method="original", label=0, score=a.videos[0].score + 1e-9)]
     assert "one model under two names" not in leaderboard.render([a, b, c], reference=[])
+
+
+def _evaluation(detector, kind, run, auc, *, trained, dataset="synthetic", compression="c40", perturbation=None):
+    r = _record(detector, "all", run, METHODS, METHODS, 0.5, auc)
+    r.protocol, r.protocol_kind = f"ffpp-lq-{kind}", kind
+    r.metrics.pop("per_method")
+    r.dataset = DatasetInfo(kind=dataset, compression=compression, root="", seed=0)
+    r.trained = {"record": trained.file_name, "settings_id": trained.settings_id, "protocol": trained.protocol,
+                 "run": trained.run, "dataset": {"kind": "synthetic", "compression": "c40"}}
+    r.settings = {"perturbation": perturbation}
+    return r
+
+
+def test_unseen_data_sections_average_levels_and_name_training_and_test_data():
+    trained = _record("resnext3d_nl", "all", "all", METHODS, METHODS, 0.9, 0.95)
+    trained.settings_id = "abcdef012345"
+    recs = [trained,
+            _evaluation("resnext3d_nl", "cross-dataset", "celebdf", 0.61, trained=trained, dataset="synthetic-celebdf",
+                        compression="v2"),
+            _evaluation("resnext3d_nl", "cross-compression", "c23", 0.83, trained=trained, compression="c23"),
+            _evaluation("resnext3d_nl", "robustness", "blur-7", 0.8, trained=trained,
+                        perturbation={"type": "blur", "level": 7}),
+            _evaluation("resnext3d_nl", "robustness", "blur-21", 0.6, trained=trained,
+                        perturbation={"type": "blur", "level": 21}),
+            _evaluation("resnext3d_nl", "robustness", "qp-48", 0.5, trained=trained,
+                        perturbation={"type": "qp", "level": 48})]
+    md = leaderboard.render(recs, reference=[])
+    [row] = _table(md, "## Protocol `cross-dataset`")
+    assert row["synthetic-celebdf"] == "0.610" and row["Own test AUC"] == "0.950"
+    assert row["Trained on"] == "synthetic c40, ffpp-lq-all all, cpu size, seed 0 (settings abcdef012345)"
+    [row] = _table(md, "## Protocol `cross-compression`")
+    assert row["synthetic c23"] == "0.830"
+    [row] = _table(md, "## Protocol `robustness`")
+    assert row["blur"] == "0.700" and row["qp"] == "0.500"  # the mean over a type's levels
+    assert row["DF-1.0 mean"] == "0.700"  # DeeperForensics' types only: the QP sweep is dfbench's own
+    assert row["Tested on"] == "synthetic c40 test split, perturbed"
+    assert "Not shown" not in md

@@ -58,19 +58,22 @@ class Job:
     frame_size: tuple[int, int]
     strength: float
     version: int = 1
+    extra_compressions: tuple[str, ...] = ()  # the same videos also encoded at these (cross-compression tests)
 
 
 def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple[int, int, int] | None = None,
              num_frames: int = 32, frame_size: tuple[int, int] | None = None,
              progress: Callable[[int, int], None] | None = None, strength: float | None = None,
-             workers: int | None = None, version: int = VERSION) -> dict:
+             workers: int | None = None, version: int = VERSION, extra_compressions: tuple[str, ...] = ()) -> dict:
     """Generate (or find complete) the synthetic set under ``out`` and return its manifest.
 
     ``pairs`` is the number of (target, source) pairs in train, val and test; each pair gives two
     real videos and, per method, two fakes. ``frame_size`` is (width, height). ``pairs``,
     ``frame_size`` and ``strength`` default to the ``version``'s own. ``progress(done, total)`` is
     called in this process as videos are written. ``workers`` defaults to the CPU count; it changes
-    the speed only, never the output.
+    the speed only, never the output. ``extra_compressions`` also writes every video at those
+    compressions (the same frames at another QP, as FF++ ships one set at three), so a
+    ``cross-compression`` run can use one root; a set without them is unchanged byte for byte.
     """
     out = Path(out)
     if version not in VERSIONS:
@@ -79,7 +82,8 @@ def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple
     frame_size = FRAME_SIZE[version] if frame_size is None else frame_size
     if strength is None:
         strength = STRENGTH if version == 1 else STRENGTH_V2
-    manifest = _manifest(seed, compression, pairs, num_frames, frame_size, strength, version)
+    extra = tuple(dict.fromkeys(c for c in extra_compressions if c != compression))
+    manifest = _manifest(seed, compression, pairs, num_frames, frame_size, strength, version, extra)
     found = _read_manifest(out)
     if found == manifest:
         return found
@@ -90,15 +94,16 @@ def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple
     for name, ps in split_pairs.items():
         (out / "splits" / f"{name}.json").write_text(json.dumps(ps) + "\n")
     for m in (REAL, *METHODS):
-        for sub in ("videos", "boxes"):
-            (method_dir(out, m, compression) / sub).mkdir(parents=True, exist_ok=True)
+        for comp in (compression, *extra):
+            for sub in ("videos", "boxes"):
+                (method_dir(out, m, comp) / sub).mkdir(parents=True, exist_ok=True)
 
     if version == 1:
-        jobs = [Job(str(out), seed, t, s, compression, num_frames, tuple(frame_size), float(strength))
+        jobs = [Job(str(out), seed, t, s, compression, num_frames, tuple(frame_size), float(strength), 1, extra)
                 for ps in split_pairs.values() for a, b in ps for t, s in ((a, b), (b, a))]
     else:
-        jobs = [Job(str(out), seed, a, b, compression, num_frames, tuple(frame_size), float(strength), version)
-                for ps in split_pairs.values() for a, b in ps]
+        jobs = [Job(str(out), seed, a, b, compression, num_frames, tuple(frame_size), float(strength), version,
+                    extra) for ps in split_pairs.values() for a, b in ps]
     total, done = manifest["videos"], 0
     if progress:
         progress(0, total)
@@ -141,7 +146,7 @@ def run_job(job: Job) -> int:
     from dfbench.synth.pairs import make_pair
 
     return make_pair(Path(job.out), job.seed, job.target, job.source, job.compression, job.num_frames,
-                     job.frame_size, job.strength)
+                     job.frame_size, job.strength, job.extra_compressions)
 
 
 def make_target(job: Job) -> int:
@@ -153,12 +158,13 @@ def make_target(job: Job) -> int:
                                                                                   job.num_frames, size)
     sc = scene(job.seed, T, mt, size)
     box_json = json.dumps({"boxes": boxes(T, mt, size)})  # fakes keep the target's face position
-    qp = QP[job.compression]
 
     def write(method: str, name: str, faces) -> None:
-        path = video_path(out, method, job.compression, name)
-        write_h264(path, frames(sc, faces), qp)
-        boxes_path(path).write_text(box_json + "\n")
+        pixels = frames(sc, faces)
+        for comp in (job.compression, *job.extra_compressions):
+            path = video_path(out, method, comp, name)
+            write_h264(path, pixels, QP[comp])
+            boxes_path(path).write_text(box_json + "\n")
 
     real = [render_face(T, cv, mt.eyes[i], mt.mouth[i], mt.gaze[i]) for i in range(job.num_frames)]
     write(REAL, job.target, real)
@@ -169,7 +175,7 @@ def make_target(job: Job) -> int:
     return 1 + len(METHODS)
 
 
-def _manifest(seed, compression, pairs, num_frames, frame_size, strength, version=VERSION) -> dict:
+def _manifest(seed, compression, pairs, num_frames, frame_size, strength, version=VERSION, extra=()) -> dict:
     if compression not in QP:
         raise DfbenchError(f"unknown compression {compression!r}; use one of {', '.join(QP)}")
     if not (isinstance(seed, int | np.integer) and seed >= 0):
@@ -187,6 +193,11 @@ def _manifest(seed, compression, pairs, num_frames, frame_size, strength, versio
         "frame_size": [int(w), int(h)], "fps": FPS, "methods": list(METHODS), "strength": float(strength),
         "videos": 2 * sum(pairs) * (1 + len(METHODS)),
     }
+    for c in extra:
+        if c not in QP:
+            raise DfbenchError(f"unknown compression {c!r}; use one of {', '.join(QP)}")
+    if extra:  # only then: a set of one compression keeps the manifest (and so the fingerprint) it always had
+        manifest["extra_compressions"] = list(extra)
     return manifest
 
 

@@ -39,20 +39,21 @@ def landmark_boxes(landmarks: np.ndarray, frame_size: tuple[int, int]) -> list[l
 
 
 def make_pair(out: Path, seed: int, a: str, b: str, compression: str, num_frames: int,
-              frame_size: tuple[int, int], strength: float) -> int:
+              frame_size: tuple[int, int], strength: float, extra_compressions: tuple[str, ...] = ()) -> int:
     """Write pair (a, b): real videos a and b, fakes a_b and b_a of every method, with boxes; returns the count."""
     out = Path(out)
-    qp = QP[compression]
     videos = {v: film(seed, v, num_frames, frame_size) for v in (a, b)}
 
     def write(method: str, name: str, frames: np.ndarray, target: Video, method_index: int) -> None:
         proc = processing_for(seed, name, method_index)
         t, _, s = name.partition("_")
         rng = np.random.default_rng([seed, PROCESS_STREAM, method_index, int(t), int(s or 0)])
-        path = video_path(out, method, compression, name)
-        write_h264(path, post_process(frames, proc, rng, target.raw.landmarks), qp)
+        pixels = post_process(frames, proc, rng, target.raw.landmarks)
         boxes = landmark_boxes(target.raw.landmarks, frame_size)  # fakes keep their target's face boxes
-        boxes_path(path).write_text(json.dumps({"boxes": boxes}) + "\n")
+        for comp in (compression, *extra_compressions):
+            path = video_path(out, method, comp, name)
+            write_h264(path, pixels, QP[comp])
+            boxes_path(path).write_text(json.dumps({"boxes": boxes}) + "\n")
 
     count = 0
     for t, s in ((a, b), (b, a)):
