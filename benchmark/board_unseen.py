@@ -25,6 +25,7 @@ from dfbench.results import RunResult
 KINDS = ("cross-dataset", "cross-compression", "robustness")
 DEEPERFORENSICS = ("saturation", "contrast", "block", "noise", "blur", "pixelation", "crf")
 PERTURBATION_ORDER = DEEPERFORENSICS + ("qp",)
+DF_SETTINGS = 35  # DeeperForensics-1.0: seven types at five levels
 _COMPRESSIONS = ("raw", "c23", "c40")
 
 
@@ -99,7 +100,9 @@ def _section(kind, recs, by_file, dkey, escape, table) -> list[str]:
                 per_type[_level(r)[0]].append(r.metrics.get("auc"))
             for t in types:
                 row[t] = _mean(per_type.get(t, []))
-            row["DF-1.0 mean"] = _mean([a for t in DEEPERFORENSICS for a in per_type.get(t, [])])
+            df = [a for t in DEEPERFORENSICS for a in per_type.get(t, [])]
+            # A mean over some of the settings would not compare with one over all 35: say how many there are.
+            row["DF-1.0 mean"] = _mean(df) if len(df) == DF_SETTINGS else f"– ({len(df)}/{DF_SETTINGS} settings)"
         else:
             for c in conds:
                 row[c] = board_stats.cell([r for r in group if _column(kind, r) == c][-1:], "auc", 3)

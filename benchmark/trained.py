@@ -70,6 +70,9 @@ def load(record_path: Path, work_root: Path = Path("work_dirs"), *, warn=None) -
     """
     record_path = Path(record_path)
     record = read_record(record_path)  # verified: schema, settings id, metrics
+    if record.trained:  # an evaluation record scored another record's detector; that one holds the model
+        raise DfbenchError(f"{record_path}: an evaluation record (of {record.trained['record']}); use the training "
+                           "record it names instead")
     settings = record.settings
     det, pre, training = settings["detector"], settings["preprocessing"], settings["training"]
     if not record.fit:

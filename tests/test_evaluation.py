@@ -107,6 +107,11 @@ def test_evaluate_perturbed_copies_are_deterministic_and_keyed_by_the_perturbati
     out, err = _run(cli, "evaluate", "--record", record, "--data", str(two_compressions), "--perturb",
                     "saturation:0.0", *folders, "--json")
     assert json.loads(out)[0]["skipped"] and {p: p.stat().st_mtime_ns for p in copies} == mtimes
+    # an evaluation record is not a training run: one line naming the one to use
+    code, _, err = cli("evaluate", "--record", runs[0]["path"], "--perturb", "blur:9", *folders)
+    assert code == 2 and "an evaluation record (of " in err and Path(record).name in err
+    code, _, err = cli("score", str(copies[-1]), "--record", runs[0]["path"], *folders[2:])  # score and explain too
+    assert code == 2 and "use the training record it names" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("argv,msg", [
