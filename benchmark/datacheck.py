@@ -73,11 +73,13 @@ def format_report(report: dict) -> str:
         lines.append(f"{len(report['missing'])} videos missing, e.g. {report['missing'][0]}")
     else:
         lines.append("all expected videos present")
-    for bad in report["unreadable"]:
-        lines.append(f"unreadable: {bad['path']}: {bad['problem']}")
-    if report["decoded"]:
-        lines.append(f"{len(report['unreadable'])} unreadable videos" if report["unreadable"]
-                     else "every present video decodes (first and last frame)")
-    else:
-        lines.append("videos not decoded (--quick)")
-    return "\n".join(lines)
+    return "\n".join(lines + decode_lines(report))
+
+
+def decode_lines(report: dict) -> list[str]:
+    """The report's closing lines: each unreadable video, then whether every present one decodes."""
+    lines = [f"unreadable: {bad['path']}: {bad['problem']}" for bad in report["unreadable"]]
+    if not report["decoded"]:
+        return lines + ["videos not decoded (--quick)"]
+    return lines + [f"{len(report['unreadable'])} unreadable videos" if report["unreadable"]
+                    else "every present video decodes (first and last frame)"]

@@ -11,6 +11,7 @@ def pytest_addoption(parser):
 
 
 # --- fixtures -------------------------------------------------------------------------------------
+import contextlib  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -81,6 +82,21 @@ class _TestPlugin:
                               citation="dfbench test suite"),
             build=lambda meta, size: self.detector_cls(),
         ))
+
+
+@contextlib.contextmanager
+def registered(**by_name):
+    """Register plugin objects under the given names (``_`` spelt ``-``), and unregister them after."""
+    plugins.load_plugins()
+    for name, plugin in by_name.items():
+        plugins.pm.register(plugin, name=name.replace("_", "-"))
+    plugins.reset()
+    try:
+        yield
+    finally:
+        for plugin in by_name.values():
+            plugins.pm.unregister(plugin)
+        plugins.reset()
 
 
 @pytest.fixture

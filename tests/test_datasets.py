@@ -4,13 +4,12 @@
 import json
 import os
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import registered
 
 from dfbench import datasets as D
-from dfbench import plugins
 from dfbench.datasets import DatasetSpec, celebdf, dfd, dfdc
 from dfbench.errors import DfbenchError
 from dfbench.hookspecs import hookimpl
@@ -371,21 +370,6 @@ def test_data_synth_layout_writes_the_twin(cli, tmp_path):
 
 
 # --- the hook ----------------------------------------------------------------------------------------
-
-@contextmanager
-def registered(**by_name):
-    """Register plugin objects under the given names (``_`` spelt ``-``), and unregister them after."""
-    plugins.load_plugins()
-    for name, plugin in by_name.items():
-        plugins.pm.register(plugin, name=name.replace("_", "-"))
-    plugins.reset()
-    try:
-        yield
-    finally:
-        for plugin in by_name.values():
-            plugins.pm.unregister(plugin)
-        plugins.reset()
-
 
 class Datasets:
     def __init__(self, dataset_id: str):

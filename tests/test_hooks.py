@@ -4,12 +4,11 @@ meta-tests), and here are those tests, each with plugins registered for it and u
 
 import inspect
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CentreFinder
+from conftest import CentreFinder, registered
 
 from dfbench import hookspecs, plugins
 from dfbench.detector import DetectorMeta, DetectorSource, DetectorSpec, SizeSpec
@@ -41,21 +40,6 @@ def test_every_hook_is_documented(hook):
 def test_docs_describe_no_hook_that_is_gone():
     doc = (ROOT / "docs" / "plugin-hooks.md").read_text(encoding="utf-8")
     assert set(re.findall(r"^## (\w+)\(", doc, re.M)) == set(HOOKS)
-
-
-@contextmanager
-def registered(**by_name):
-    """Register plugin objects under the given names (``_`` spelt ``-``), and unregister them after."""
-    plugins.load_plugins()
-    for name, plugin in by_name.items():
-        plugins.pm.register(plugin, name=name.replace("_", "-"))
-    plugins.reset()
-    try:
-        yield
-    finally:
-        for plugin in by_name.values():
-            plugins.pm.unregister(plugin)
-        plugins.reset()
 
 
 def meta(name: str) -> DetectorMeta:

@@ -89,14 +89,9 @@ def format_check(report: dict) -> str:
         lines.append(f"{len(report['missing'])} test videos missing, e.g. {report['missing'][0]}")
     else:
         lines.append(f"all {report['test_videos']} test videos present")
-    for bad in report["unreadable"]:
-        lines.append(f"unreadable: {bad['path']}: {bad['problem']}")
-    if report["decoded"]:
-        lines.append(f"{len(report['unreadable'])} unreadable videos" if report["unreadable"]
-                     else "every present video decodes (first and last frame)")
-    else:
-        lines.append("videos not decoded (--quick)")
-    return "\n".join(lines)
+    from dfbench.datacheck import decode_lines
+
+    return "\n".join(lines + decode_lines(report))
 
 
 def write_twin(dataset_id: str, out: Path, seed: int = 0, variant: str | None = None,
