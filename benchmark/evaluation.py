@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import dfbench
-from dfbench import datasets, results
+from dfbench import datasets, distributed, results
 from dfbench.cache import cache_root as default_cache_root
 from dfbench.crops import CACHE_VERSION as CROP_CACHE_VERSION
 from dfbench.crops import CROP_SCALE, CropCache
@@ -316,6 +316,8 @@ def run_protocol(opts, progress=lambda _: None) -> list:
     protocol = load_protocol(opts.protocol)
     train_opts = replace(opts, protocol=protocol.train_protocol, test_data=())
     outcomes = engine.run(train_opts, progress)
+    if not distributed.is_main(opts.launcher):  # under torchrun/srun the ranks train together; rank 0 evaluates
+        return outcomes
     prepared = engine.prepare(train_opts, dry=True)
     cache = engine.cache_root(opts)
     conds = conditions(protocol, train_root=prepared.dataset.path, train_compression=prepared.compression,
