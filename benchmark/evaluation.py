@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dfbench
@@ -61,7 +61,6 @@ class EvalOptions:
     cache: Path | None = None
     face_finder: str | None = None  # None: the training record's
     seed: int | None = None  # perturbation draws; None: the training run's seed
-    notices: list[str] = field(default_factory=list)
 
 
 # --- conditions ---------------------------------------------------------------------------------------
@@ -125,7 +124,7 @@ def conditions(protocol: Protocol, *, train_root: Path, train_compression: str, 
     raise DfbenchError(f"protocol {protocol.name} is not an evaluation protocol")
 
 
-def test_set(cond: Condition) -> tuple[DatasetRoot, list[PlannedVideo]]:
+def condition_videos(cond: Condition) -> tuple[DatasetRoot, list[PlannedVideo]]:
     """The condition's dataset root (checked) and its test videos, labels 0 real / 1 fake."""
     spec = datasets.get(cond.dataset)
     ds = spec.open(cond.root, cond.variant)
@@ -232,7 +231,7 @@ def evaluate(record_path: Path, cond: Condition, protocol: Protocol | None = Non
     cache_dir = default_cache_root(opts.cache)
     tag = f"{protocol.name} {cond.name}"
 
-    ds, videos = test_set(cond)
+    ds, videos = condition_videos(cond)
     spec = datasets.get(cond.dataset)
     finder = opts.face_finder or trained.face_finder
     if finder == "dataset" and not spec.has_boxes(ds.path, cond.variant):
@@ -345,7 +344,7 @@ def dry_run(opts) -> dict:
                        embedded=opts.data is None, test_data=opts.test_data, cache=engine.cache_root(opts))
     evaluations = []
     for cond in conds:
-        ds, videos = test_set(cond)
+        ds, videos = condition_videos(cond)
         evaluations.append({"name": cond.name, "dataset": cond.dataset, "kind": ds.kind, "root": str(ds.path),
                             "variant": cond.variant,
                             "perturbation": cond.perturbation.to_dict() if cond.perturbation is not None else None,
