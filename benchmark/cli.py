@@ -93,8 +93,9 @@ def cli():
 @click.option("--epochs", type=int, default=None, help="Override the detector's schedule.")
 @click.option("--launcher", type=click.Choice(["none", "pytorch", "slurm"]), default="none", show_default=True,
               help="MMEngine launcher for distributed training (run under torchrun or srun).")
-@click.option("--pretrained", default="auto", show_default=True, metavar="auto|none|PATH|URL",
-              help="Starting weights: auto = the detector's Kinetics-400 checkpoint at paper size, none at cpu size.")
+@click.option("--pretrained", default="auto", show_default=True, metavar="auto|stand-in|none|PATH|URL",
+              help="Starting weights: auto = the detector's Kinetics-400 checkpoint at paper size, none at cpu size; "
+                   "stand-in = its shipped formula-pretrained weights at cpu size (docs/pretrained-weights.md).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16", "fp16"]), default="fp32", show_default=True,
               help="Mixed precision for training and scoring (fp16 needs a GPU).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
@@ -223,6 +224,7 @@ def detectors(as_json, zoo, options_of):
              "paper_name": s.meta.paper_name, "paper_parameters": s.meta.paper_parameters,
              "pretrainable": s.meta.pretrainable, "pretrained_by_default": s.meta.pretrained_by_default,
              "checkpoint": s.meta.checkpoint.source if s.meta.checkpoint else None,
+             "stand_in": s.meta.stand_in.source if s.meta.stand_in else None,
              "citation": s.meta.citation, "description": s.meta.description,
              "plugin": s.plugin} for s in specs.values()]
     if as_json:

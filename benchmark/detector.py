@@ -78,6 +78,9 @@ class DetectorMeta:
     # False: the paper trains it from scratch, so --pretrained auto loads nothing; ``checkpoint`` is then
     # only for an explicit ablation (--pretrained PATH|URL), which records and the leaderboard keep apart.
     pretrained_by_default: bool = True
+    # Starting weights for the cpu size, which no published checkpoint fits: a stand-in for
+    # ``checkpoint`` made by formula-driven pretraining (dfbench_mmaction.formula); --pretrained stand-in.
+    stand_in: Checkpoint | None = None
 
     def __post_init__(self):
         if not (_NAME.match(self.name) or _SOURCED_NAME.match(self.name)):
@@ -91,7 +94,7 @@ class DetectorMeta:
             raise ValueError(f"{self.name}: a citation is required")
         if self.paper_parameters is not None and self.paper_parameters < 1:
             raise ValueError(f"{self.name}: paper_parameters must be a positive count, got {self.paper_parameters}")
-        if not self.pretrainable and self.checkpoint is not None:
+        if not self.pretrainable and (self.checkpoint is not None or self.stand_in is not None):
             raise ValueError(f"{self.name}: a detector trained from scratch (pretrainable=False) has no checkpoint")
 
 

@@ -21,11 +21,17 @@ def resolve_pretrained(choice: str, meta: DetectorMeta, size: str) -> Checkpoint
     the paper size, nothing at the cpu size (its narrow architectures or small inputs match no
     published weights), and nothing for a detector the paper trains from scratch
     (``pretrained_by_default=False``); ``none``: train from initialised weights; a path or URL:
-    that file, which a detector defined as trained from scratch (``pretrainable=False``) refuses.
+    that file, which a detector defined as trained from scratch (``pretrainable=False``) refuses;
+    ``stand-in``: at the cpu size, the detector's formula-pretrained weights (``DetectorMeta.stand_in``).
     """
     choice = (choice or "auto").strip()
     if choice == "none":
         return None
+    if choice == "stand-in":
+        if size != "cpu" or meta.stand_in is None:
+            raise DfbenchError(f"detector {meta.name} has no stand-in weights at size {size}: --pretrained stand-in is "
+                               "for the cpu size of a pretrainable built-in detector (`dfbench detectors`)")
+        return meta.stand_in
     if choice == "auto":
         return meta.checkpoint if size == "paper" and meta.pretrainable and meta.pretrained_by_default else None
     if not meta.pretrainable:
@@ -35,7 +41,7 @@ def resolve_pretrained(choice: str, meta: DetectorMeta, size: str) -> Checkpoint
         return Checkpoint(source=choice)
     if not Path(choice).expanduser().is_file():
         raise DfbenchError(f"--pretrained {choice}: file not found; give a checkpoint file, an http(s) URL, "
-                           "auto or none")
+                           "auto, stand-in or none")
     return Checkpoint(source=str(Path(choice).expanduser().resolve()))  # records name the file absolutely
 
 

@@ -131,6 +131,24 @@ def test_options_are_checked_and_applied(tmp_path):
         detector.config(fit_config(tmp_path, momentum=0.9))
 
 
+def test_clips_per_video_draws_that_many_clips_of_each_training_video(videos, tmp_path):
+    from dfbench_mmaction.data import write_annotations
+    from dfbench_mmaction.datasets import FaceCropDataset
+
+    cfg = _build("resnext3d_nl", "cpu").config(fit_config(tmp_path, clips_per_video=3))
+    assert cfg.train_dataloader.dataset.clips_per_video == 3
+    assert "clips_per_video" not in cfg.val_dataloader.dataset  # scoring reads every trunk whatever it is
+    ann = write_annotations(videos["train"], tmp_path / "train.json")
+    items = FaceCropDataset(str(ann), clips_per_video=3, clip_len=16, crop_size=64, pipeline=[])
+    assert [items[i]["video_key"] for i in range(len(items))] == [v.key for v in videos["train"] for _ in range(3)]
+    with pytest.raises(ValueError, match="at least 1"):
+        FaceCropDataset(str(ann), clips_per_video=0)
+    image = pytest.importorskip("dfbench_image.plugin")
+    xception = next(m for m in image.DETECTORS if m.name == "xception")
+    with pytest.raises(DfbenchError, match="no option 'clips_per_video'"):  # frame detectors sample frames
+        image.build(xception, "cpu").config(fit_config(tmp_path, clips_per_video=3))
+
+
 def test_core_decisions_override_the_config(tmp_path):
     cfg = _build("resnext3d_nl", "cpu").config(FitConfig(
         work_dir=tmp_path, seed=3, size="cpu", clip_len=8, crop_size=64, class_weights=(4.0, 1.0),

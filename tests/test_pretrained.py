@@ -47,6 +47,20 @@ def test_explicit_weights(tmp_path):
         resolve_pretrained(str(path), meta(pretrainable=False), "paper")
 
 
+def test_stand_in_is_the_cpu_sizes_shipped_weights():
+    from dataclasses import replace
+
+    shipped = Checkpoint(source="/weights/d_cpu.pth", sha256="b" * 64)
+    assert resolve_pretrained("stand-in", replace(meta(), stand_in=shipped), "cpu") == shipped
+    assert resolve_pretrained("auto", replace(meta(), stand_in=shipped), "cpu") is None  # opt-in, for now
+    with pytest.raises(DfbenchError, match="detector d has no stand-in weights at size paper"):
+        resolve_pretrained("stand-in", replace(meta(), stand_in=shipped), "paper")
+    with pytest.raises(DfbenchError, match="detector d has no stand-in weights at size cpu"):
+        resolve_pretrained("stand-in", meta(), "cpu")
+    with pytest.raises(ValueError, match="trained from scratch"):
+        replace(meta(pretrainable=False), stand_in=shipped)
+
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("dfbench_mmaction")
 
@@ -337,6 +351,20 @@ def test_dry_run_shows_the_weights_and_scratch_refuses_them(tiny_synth, tmp_path
                                       f"--pretrained {weights} (or pick a pretrainable detector)")
 
 
+def test_dry_run_plans_the_stand_in_by_its_pinned_hash(tiny_synth):
+    from dfbench_mmaction.plugin import DETECTORS
+
+    shipped = next(m.stand_in for m in DETECTORS if m.name == "resnet3d")
+    plan = json.loads(dfbench("run", "-d", "resnet3d", "-p", "all", "--data", str(tiny_synth), "--pretrained",
+                              "stand-in", "--dry-run", "--json").stdout)
+    assert plan["pretrained"] == {"source": shipped.source, "sha256": shipped.sha256} and plan["size"] == "cpu"
+    refused = dfbench("run", "-d", "resnet3d_scratch", "-p", "all", "--data", str(tiny_synth), "--pretrained",
+                      "stand-in", "--dry-run")
+    assert refused.returncode == 2 and refused.stderr.strip() == (
+        "error: detector resnet3d_scratch has no stand-in weights at size cpu: --pretrained stand-in is for the cpu "
+        "size of a pretrainable built-in detector (`dfbench detectors`)")
+
+
 def test_offline_url_stops_the_run_before_any_preprocessing(tiny_synth, tmp_path):
     env = {**os.environ, "DFBENCH_CACHE": str(tmp_path / "cache"), "TORCH_HOME": str(tmp_path / "torch")}
     url = "http://127.0.0.1:9/x-abcdef12.pth"
@@ -379,3 +407,57 @@ def test_run_with_pretrained_file_records_what_was_loaded(tiny_synth, tmp_path):
     assert not trained["skipped"] and trained["path"] != summary["path"]  # another question, another record
     assert json.loads(Path(trained["path"]).read_text())["checkpoint"] is None
     assert json.loads(Path(summary["path"]).read_text()) == rec  # the first record is untouched
+
+
+# --- the cpu size's stand-in: formula-driven pretraining, shipped and pinned ---------------------------
+
+
+def test_formula_clips_are_seeded_and_move_as_their_dynamic_says():
+    import cv2
+    import numpy as np
+
+    from dfbench_mmaction import formula as F
+
+    x, y = F.batch(np.random.default_rng(3), 4, 16, 64)
+    x2, y2 = F.batch(np.random.default_rng(3), 4, 16, 64)
+    assert x.shape == (4, 16, 64, 64, 3) and x.dtype == np.uint8 and (x == x2).all() and (y == y2).all()
+    moves = {}
+    for k, name in enumerate(F.DYNAMICS):
+        c = F.clip(np.random.default_rng(0), k, 16, 64).astype(np.float32).mean(-1)
+        moves[name] = cv2.phaseCorrelate(c[7], c[8])[0]
+    assert moves["left"][0] < -0.5 < 0.5 < moves["right"][0]
+    assert moves["up"][1] < -0.5 < 0.5 < moves["down"][1]
+    assert all(abs(v) < 0.3 for n in ("zoom-in", "zoom-out", "rotate-ccw", "rotate-cw") for v in moves[n])
+    same_texture = [F.clip(np.random.default_rng(0), k, 16, 64) for k in range(len(F.DYNAMICS))]
+    assert all((same_texture[0][0] == c[0]).mean() < 1 for c in same_texture[4:])  # zoom/rotation change frame 0
+    assert len({c[-1].tobytes() for c in same_texture}) == len(F.DYNAMICS)
+
+
+def test_formula_pretraining_returns_a_backbone_checkpoint_the_loader_takes(tmp_path):
+    from dfbench_mmaction import formula as F
+
+    summary = F.write("resnet3d", tmp_path / "resnet3d_cpu.pth", steps=2)
+    assert summary["sha256"] == sha256_file(tmp_path / "resnet3d_cpu.pth") and summary["steps"] == 2
+    assert 0 <= summary["held_out_accuracy"] <= 1 and summary["detector"] == "resnet3d"
+    model = model_of("resnet3d", "cpu", seed=5)
+    info = P.load_pretrained(model, str(tmp_path / "resnet3d_cpu.pth"))
+    backbone = [k for k in model.state_dict() if k.startswith("backbone.") and not k.endswith(NBT)]
+    assert info["format"] == "mmaction" and info["load"]["loaded"] == len(backbone)
+
+
+def test_shipped_stand_ins_are_pinned_and_fill_every_backbone_tensor():
+    from dfbench_mmaction.plugin import DETECTORS
+
+    shipped = {m.name: m.stand_in for m in DETECTORS if m.stand_in is not None}
+    assert set(shipped) == {m.name for m in DETECTORS if m.pretrainable and "cpu" in m.sizes}
+    assert "resnet3d" in shipped and "resnet3d_scratch" not in shipped  # the pair now differs at cpu size
+    for name, ckpt in shipped.items():
+        assert sha256_file(ckpt.source) == ckpt.sha256, name
+        model = model_of(name, "cpu")
+        before = {k: v.clone() for k, v in learnt(model).items()}  # loading copies into these tensors
+        info = P.load_pretrained(model, ckpt.source, ckpt.sha256)
+        backbone = [k for k in model.state_dict() if k.startswith("backbone.") and not k.endswith(NBT)]
+        assert info["load"]["loaded"] == len(backbone), name
+        after = learnt(model)
+        changed = [k for k in backbone if not torch.equal(before[k], after[k])]
+        assert len(changed) > len(backbone) // 2, name  # weights, not the initialisation

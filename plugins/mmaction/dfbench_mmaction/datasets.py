@@ -2,8 +2,9 @@
 
 A dataset item is one *clip* (training) or one *trunk* (validation and scoring):
 
-* ``sampling='clip'``: one item per video; each access draws one random ``clip_len``-frame clip
-  (:func:`dfbench.clips.random_clip_start`), so an epoch sees one clip of every training video.
+* ``sampling='clip'``: ``clips_per_video`` items per video (default 1); each access draws one
+  random ``clip_len``-frame clip (:func:`dfbench.clips.random_clip_start`), so an epoch sees that
+  many random clips of every training video.
 * ``sampling='trunks'``: the trunks of ``trunk_len`` frames (:func:`dfbench.clips.trunks`). With
   ``trunk_input='whole'`` each trunk is one item and the *whole trunk* is the network's input: the
   3D CNNs are fully convolutional in time and end in global average pooling, so a 250-frame trunk
@@ -37,6 +38,7 @@ class FaceCropDataset(BaseDataset):
         ann_file: JSON list of videos, each with ``key``, ``label`` (1 = fake), ``method``,
             ``crops`` (path) and ``num_frames``; see :func:`dfbench_mmaction.data.write_annotations`.
         sampling: ``'clip'`` (one random clip per video per access) or ``'trunks'`` (the trunks).
+        clips_per_video: ``sampling='clip'`` only: items per video in an epoch, each a new random clip.
         trunk_input: ``'whole'`` (one item per trunk, the whole trunk as input) or ``'clips'``
             (one item per consecutive ``clip_len`` clip of each trunk).
         clip_len: frames in a training clip; trunks or clips shorter than this are looped up to it.
@@ -46,12 +48,15 @@ class FaceCropDataset(BaseDataset):
     """
 
     def __init__(self, ann_file: str, sampling: str = "clip", clip_len: int = 16, trunk_len: int = 250,
-                 crop_size: int = 112, trunk_input: str = "whole", **kwargs):
+                 crop_size: int = 112, trunk_input: str = "whole", clips_per_video: int = 1, **kwargs):
         if sampling not in ("clip", "trunks"):
             raise ValueError(f"sampling must be 'clip' or 'trunks', got {sampling!r}")
         if trunk_input not in ("whole", "clips"):
             raise ValueError(f"trunk_input must be 'whole' or 'clips', got {trunk_input!r}")
+        if int(clips_per_video) < 1:
+            raise ValueError(f"clips_per_video must be at least 1, got {clips_per_video!r}")
         self.sampling, self.trunk_input = sampling, trunk_input
+        self.clips_per_video = int(clips_per_video)
         self.clip_len = int(clip_len)
         self.trunk_len = int(trunk_len)
         self.crop_size = int(crop_size)
@@ -64,7 +69,7 @@ class FaceCropDataset(BaseDataset):
                           crops=video["crops"], total_frames=int(video["num_frames"]),
                           clip_len=self.clip_len, crop_size=self.crop_size)
             if self.sampling == "clip":
-                items.append(common)
+                items += [common] * self.clips_per_video
                 continue
             for start, end in trunks(int(video["num_frames"]), self.trunk_len):
                 if self.trunk_input == "whole":

@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 from mmengine.config import Config
 
-from dfbench.detector import DetectorMeta, FitConfig
+from dfbench.detector import DetectorMeta, FitConfig, Option
 from dfbench.errors import DfbenchError
-from dfbench_mmaction.base import MMEngineDetector, build_model
+from dfbench_mmaction.base import OPTIONS, MMEngineDetector, build_model
 
 __all__ = ["MMActionDetector", "build_model", "config_path", "load_config", "recipe"]
 
@@ -71,6 +71,8 @@ class MMActionDetector(MMEngineDetector):
 
     scope = "mmaction"
     pretrained_loader = "dfbench_mmaction.pretrained.load_pretrained"
+    options = {**OPTIONS, "clips_per_video": Option(int, "random training clips drawn from each video per epoch "
+                                                        "(default: the config's; 1 in the built-in ones)")}
 
     def __init__(self, meta: DetectorMeta, size: str, model: dict | None = None, input_format: str = "NCTHW",
                  trunk_input: str = "whole"):
@@ -94,6 +96,8 @@ class MMActionDetector(MMEngineDetector):
         for split in ("train", "val"):
             cfg[f"{split}_dataloader"].dataset.update(clip_len=config.clip_len, crop_size=config.crop_size,
                                                       trunk_len=config.trunk_len)
+        if "clips_per_video" in config.options:
+            cfg.train_dataloader.dataset.clips_per_video = int(config.options["clips_per_video"])
 
     def fit_details(self, runner, config: FitConfig) -> dict:
         """Which config trained: the built-in file's name, or the recognizer type of a model given in code."""

@@ -12,10 +12,13 @@ mmaction2:<config>`` (the ``mmaction2`` detector source, :mod:`dfbench_mmaction.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dfbench
 from dfbench.detector import DetectorMeta, DetectorSource, DetectorSpec, SizeSpec
 from dfbench_mmaction import zoo  # torch-free until a zoo detector is resolved
 from dfbench_mmaction.pretrained import DEFAULTS as KINETICS400  # paper-size --pretrained auto; torch-free
+from dfbench_mmaction.pretrained import stand_in_weights
 
 CARREIRA_2017 = (
     "Carreira, J., Zisserman, A.: Quo vadis, action recognition? A new model and the Kinetics dataset. "
@@ -150,6 +153,10 @@ DETECTORS: tuple[DetectorMeta, ...] = (
         f"stage and one output neuron, on MMAction2; {_RESNET_CPU}, 8 groups.",
     ),
 )
+# The cpu size's --pretrained stand-in: each pretrainable detector's shipped formula-pretrained weights.
+_STAND_IN = stand_in_weights()
+DETECTORS = tuple(replace(m, stand_in=_STAND_IN[m.name]) if m.pretrainable and m.name in _STAND_IN else m
+                  for m in DETECTORS)
 
 
 def build(meta: DetectorMeta, size: str):

@@ -25,8 +25,10 @@ is listed in the load summary. Importing this module imports no framework (plugi
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from dfbench.detector import Checkpoint
 from dfbench.errors import DfbenchError
@@ -68,6 +70,22 @@ DEFAULTS: dict[str, Checkpoint] = {
     "i3d": I3D_PORT_RGB,
     "i3d_r50": MMACTION_I3D_R50,
 }
+
+# The cpu size's stand-ins (dfbench_mmaction.formula): shipped files, each pinned by its sha256 in the
+# index that `make stand-in-weights` writes beside them.
+STAND_IN_DIR = Path(__file__).parent / "weights" / "stand_in"
+
+
+def stand_in_weights() -> dict[str, Checkpoint]:
+    """Detector name -> its shipped stand-in checkpoint (path and pinned sha256); empty if none are shipped."""
+    index = STAND_IN_DIR / "index.json"
+    if not index.is_file():
+        return {}
+    return {name: Checkpoint(source=str(STAND_IN_DIR / row["file"]), sha256=row["sha256"],
+                             description=f"formula-driven pretraining stand-in ({row['steps']} steps, held-out "
+                                         f"accuracy {row['held_out_accuracy']:.2f} on 8 dynamics)")
+            for name, row in json.loads(index.read_text()).items()}
+
 
 # Hara et al.'s names -> MMAction2 ResNet3d's; None drops the 400-way classifier.
 _HARA_RULES: tuple[tuple[re.Pattern, str | None], ...] = tuple((re.compile(p), r) for p, r in (
