@@ -32,11 +32,9 @@ import cv2
 import numpy as np
 import torch
 
-from dfbench_mmaction.pretrained import STAND_IN_DIR
+from dfbench_mmaction.pretrained import STAND_IN_DIR, STAND_IN_INDEX
 
 DYNAMICS = ("left", "right", "down", "up", "zoom-in", "zoom-out", "rotate-ccw", "rotate-cw")
-WEIGHTS = STAND_IN_DIR
-INDEX = WEIGHTS / "index.json"
 STEPS, BATCH, LR, SEED = 2000, 16, 1e-3, 0  # the shipped files' recipe
 
 
@@ -171,13 +169,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m dfbench_mmaction.formula", description=__doc__.split("\n")[0])
     parser.add_argument("--detector", action="append", help="a built-in detector (repeatable)")
     parser.add_argument("--all", action="store_true", help="every pretrainable built-in detector, into weights/")
-    parser.add_argument("--out", type=Path, default=WEIGHTS, help="folder for <detector>_cpu.pth and index.json")
+    parser.add_argument("--out", type=Path, default=STAND_IN_DIR, help="folder for <detector>_cpu.pth and index.json")
     parser.add_argument("--steps", type=int, default=STEPS)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     names = pretrainable() if args.all else (args.detector or parser.error("give --detector NAME or --all"))
     args.out.mkdir(parents=True, exist_ok=True)
-    index_path = args.out / INDEX.name
+    index_path = args.out / STAND_IN_INDEX
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}
     for name in names:
         index[name] = write(name, args.out / f"{name}_cpu.pth", steps=args.steps, seed=args.seed)

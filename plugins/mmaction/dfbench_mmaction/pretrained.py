@@ -74,11 +74,12 @@ DEFAULTS: dict[str, Checkpoint] = {
 # The cpu size's stand-ins (dfbench_mmaction.formula): shipped files, each pinned by its sha256 in the
 # index that `make stand-in-weights` writes beside them.
 STAND_IN_DIR = Path(__file__).parent / "weights" / "stand_in"
+STAND_IN_INDEX = "index.json"  # beside the files: detector -> file, recipe, held-out accuracy, sha256
 
 
 def stand_in_weights() -> dict[str, Checkpoint]:
     """Detector name -> its shipped stand-in checkpoint (path and pinned sha256); empty if none are shipped."""
-    index = STAND_IN_DIR / "index.json"
+    index = STAND_IN_DIR / STAND_IN_INDEX
     if not index.is_file():
         return {}
     return {name: Checkpoint(source=str(STAND_IN_DIR / row["file"]), sha256=row["sha256"],
