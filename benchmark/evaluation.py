@@ -29,7 +29,7 @@ from dfbench.plan import PlannedVideo
 from dfbench.protocols import Protocol
 from dfbench.protocols import load as load_protocol
 from dfbench.provenance import code_sha256, git_revision, portable_path
-from dfbench.settings import data_fingerprint, settings_id
+from dfbench.settings import data_fingerprint, settings_id, sha256_of
 
 # The protocol a condition of each kind is recorded under when `dfbench evaluate` is used directly.
 PROTOCOL_OF = {"dataset": "cross-dataset", "compression": "cross-compression", "perturbation": "robustness"}
@@ -137,12 +137,15 @@ def condition_videos(cond: Condition) -> tuple[DatasetRoot, list[PlannedVideo]]:
 # --- perturbed copies ---------------------------------------------------------------------------------
 
 
-def perturbed_root(cache: Path, ds: DatasetRoot, cond: Condition, seed: int) -> Path:
-    """Where the perturbed copies of a root's test videos live: one folder per (root, perturbation, seed),
-    mirroring the dataset's layout, so the crop cache keys them by it."""
-    import hashlib
-
-    source = hashlib.sha1(str(Path(ds.path).resolve()).encode()).hexdigest()[:12]
+def perturbed_root(cache: Path, ds: DatasetRoot, cond: Condition, seed: int,
+                   videos: list[PlannedVideo] = ()) -> Path:
+    """Where the perturbed copies of a root's test videos live: one folder per (root, its test videos by
+    content, perturbation code, perturbation, seed), mirroring the dataset's layout, so the crop cache
+    keys them by it. A regenerated root or a changed perturbation code never reuses an old copy."""
+    source = sha256_of({"root": str(Path(ds.path).resolve()),
+                        "data": data_fingerprint({"test": [(v.key, v.path.stat().st_size) for v in videos]},
+                                                 ds.synthetic),
+                        "code": code_sha256("dfbench.perturb")})[:12]
     return Path(cache) / "perturbed" / source / f"{cond.perturbation.key}-seed{seed}"
 
 
@@ -153,7 +156,7 @@ def perturbed_videos(videos: list[PlannedVideo], ds: DatasetRoot, cond: Conditio
     from dfbench.errors import BadVideoError
     from dfbench.perturb import perturb_video
 
-    root = perturbed_root(cache, ds, cond, seed)
+    root = perturbed_root(cache, ds, cond, seed, videos)
     out, failed = [], []
     for i, v in enumerate(videos, 1):
         rel = Path(v.path).resolve().relative_to(Path(ds.path).resolve())

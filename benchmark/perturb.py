@@ -411,4 +411,6 @@ def perturb_video(src: Path, dst: Path, p: Perturbation, *, seed: int, key: str)
         options = {"qp": "0", "preset": "ultrafast"}
     else:
         options = {p.type: str(p.level)}  # libx264's own option names: crf, qp
+        if p.type == "crf":  # x264's macroblock tree reads uninitialised memory in CRF mode: without it
+            options["mbtree"] = "0"  # the bytes are the same every run (docs/unseen-data.md)
     write_stream(dst, chunks, options, fps)

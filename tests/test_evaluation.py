@@ -201,3 +201,28 @@ def test_a_record_cropped_with_dataset_boxes_asks_for_a_face_finder_on_data_with
     assert code == 0, err
     rec = read_record(Path(json.loads(out)[0]["path"]))
     assert rec.settings["preprocessing"]["face_finder"] == "opencv" and rec.dataset.kind == "synthetic-celebdf"
+
+
+def test_perturbed_copies_are_keyed_by_the_source_videos_and_the_code(tmp_path, monkeypatch):
+    """A regenerated root at the same path, or a changed perturbation code, never reuses an old copy."""
+    from dfbench import evaluation
+    from dfbench.layout import DatasetRoot
+    from dfbench.plan import PlannedVideo
+
+    video = tmp_path / "data" / "000.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"x" * 10)
+    ds = DatasetRoot(tmp_path / "data", {"seed": 0})
+    cond = evaluation.Condition("blur-9", "ffpp", ds.path, "c40", perturb.parse("blur:9"))
+    videos = [PlannedVideo("original/000", "original", 0, video)]
+
+    def key():
+        return evaluation.perturbed_root(tmp_path / "cache", ds, cond, 0, videos)
+
+    first = key()
+    assert first == key() and first.name == "blur-9-seed0"
+    video.write_bytes(b"x" * 11)  # the root regenerated: other videos
+    second = key()
+    assert second != first
+    monkeypatch.setattr(evaluation, "code_sha256", lambda module: "another")
+    assert key() not in (first, second)

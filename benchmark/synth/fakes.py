@@ -53,8 +53,33 @@ from dfbench.synth.warp import (
     warp_pwa,
 )
 
-STRENGTH = 1.0  # scales every method's per-video strength; 1.0 is the default difficulty
+STRENGTH = 1.0  # scales every method's per-video strength; 1.0 is version 2's default difficulty
 FAKE_STREAM = 16
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The knobs a generator version sets on the manipulations; the defaults are version 2's."""
+
+    f2f_drift: float = 0.0  # Face2Face: extra drift of the inner face against the outline, px at full strength
+    f2f_white: float = 0.35  # Face2Face: the share of the drift that is new every frame
+    f2f_corr: float = 2.5  # Face2Face: frames the rest of the drift is correlated over
+    f2f_jaw: bool = True  # Face2Face: the source's expression moves the jaw too (False: lips and brows only)
+    f2f_tint: float = 1.0  # Face2Face: scale of the re-rendered face's colour error
+    f2f_pops: float = 0.0  # Face2Face: share of frames where the tracker slips and the inner face jumps
+    f2f_pop_px: float = 0.0  # Face2Face: how far it jumps, px at full strength
+    nt_shift: float = 0.0  # NeuralTextures: extra wobble of where the mouth render lands, px at full strength
+    nt_white: float = 0.3  # NeuralTextures: the share of the wobble that is new every frame
+    nt_corr: float = 2.0  # NeuralTextures: frames the rest of the wobble is correlated over
+    nt_tint: float = 1.0  # NeuralTextures: scale of the rendered mouth's colour error
+    nt_pops: float = 0.0  # NeuralTextures: share of frames where the render lands off its place
+    nt_pop_px: float = 0.0  # NeuralTextures: how far off, px at full strength
+    fit_corr: float = 3.0  # every method's landmark fit error: frames it is correlated over
+    fit_white: float = 0.2  # every method's landmark fit error: the share that is new every frame
+    df_code_corr: float = 2.0  # Deepfakes: frames each frame's code error is correlated over
+
+
+V2 = Recipe()
 
 
 class Edits:
@@ -149,6 +174,23 @@ def _jitter(rng: np.random.Generator, n: int, sigma: float, corr: float = 3.0, w
     return sigma * (0.8 * common + 0.5 * own)
 
 
+def _pops(rng: np.random.Generator, n: int, share: float, px: float) -> np.ndarray:
+    """(n, 2) displacements that are zero except in a ``share`` of frames, where a tracker slips by about
+    ``px`` pixels in a random direction for one or two frames, then recovers."""
+    out = np.zeros((n, 2))
+    if share <= 0 or px <= 0:
+        return out
+    for i in np.nonzero(rng.random(n) < share)[0]:
+        angle, size = rng.uniform(0, 2 * np.pi), px * rng.uniform(0.6, 1.2)
+        out[i:i + int(rng.integers(1, 3))] = size * np.array([np.cos(angle), np.sin(angle)])
+    return out
+
+
+def _fit_error(rng: np.random.Generator, n: int, sigma: float, recipe: Recipe) -> np.ndarray:
+    """A tracker's landmark fit error as the recipe has it (see ``_jitter``)."""
+    return _jitter(rng, n, sigma, recipe.fit_corr, recipe.fit_white)
+
+
 _TRIS68: np.ndarray | None = None
 
 
@@ -167,7 +209,7 @@ def _face_mask(lm: np.ndarray, box, erode: float, blur: float, upto: int = 27) -
     return feather(m, erode, blur)
 
 
-def face_swap(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH) -> Edits:
+def face_swap(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH, recipe: Recipe = V2) -> Edits:
     """S's face warped onto T's landmarks, colour-transferred and blended (Poisson or feathered)."""
     k = _strength(rng, strength)
     out = Edits(T.raw.frames)
@@ -178,7 +220,7 @@ def face_swap(T: Video, S: Video, rng: np.random.Generator, strength: float = ST
     steady = rng.uniform(1, 8)  # frames the colour statistics are averaged over
     erode, blur = rng.uniform(1, 6), rng.uniform(1.5, 6) * (1.2 - 0.8 * k)
     fit = 0.2 + 1.0 * k  # landmark fit error, pixels
-    js, jt = _jitter(rng, n, fit), _jitter(rng, n, fit)
+    js, jt = _fit_error(rng, n, fit, recipe), _fit_error(rng, n, fit, recipe)
     tris = tris68()
     parts, stats = [], []
     for i in range(n):
@@ -221,7 +263,7 @@ def _template(size: int) -> np.ndarray:
 ALIGN = list(range(17, 68))  # brows, nose, eyes, mouth: the alignment DeepFaceLab-style tools use
 
 
-def deepfakes(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH) -> Edits:
+def deepfakes(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH, recipe: Recipe = V2) -> Edits:
     """T's face re-synthesised as S by a per-pair linear autoencoder at low resolution, frame by frame."""
     k = _strength(rng, strength)
     out = Edits(T.raw.frames)
@@ -230,7 +272,7 @@ def deepfakes(T: Video, S: Video, rng: np.random.Generator, strength: float = ST
     rank = int(rng.integers(3, 9))
     tmpl = _template(size)
     fit = 0.3 + 1.0 * k
-    jt, js = _jitter(rng, n, fit), _jitter(rng, n, fit)
+    jt, js = _fit_error(rng, n, fit, recipe), _fit_error(rng, n, fit, recipe)
 
     def aligned(v: Video, jit: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         ms = [similarity(v.raw.landmarks[i][ALIGN] + jit[i][ALIGN], tmpl[ALIGN]) for i in range(n)]
@@ -246,7 +288,8 @@ def deepfakes(T: Video, S: Video, rng: np.random.Generator, strength: float = ST
     # decoder of S: the same directions (tied weights) around S's own mean face
     basis = principal_components(np.concatenate([xt - mu_t, xs - mu_s]), min(rank, max(n // 3, 1)))
     zt, zs = (xt - mu_t) @ basis.T, (xs - mu_s) @ basis.T
-    z = zt + _wander(rng, zt.shape, 2.0) * zt.std(0) * (0.1 + 0.3 * k)  # each frame's code, with its error
+    # each frame's code, with its error
+    z = zt + _wander(rng, zt.shape, recipe.df_code_corr) * zt.std(0) * (0.1 + 0.3 * k)
     # the decoder's capacity beyond the shared directions: the detail of the S frame nearest in code
     detail = rng.uniform(0.6, 1.0) * (1 - 0.3 * k)
     fakes = mu_s + z @ basis + detail * _nearest_residual(z, zs, xs - mu_s - zs @ basis)
@@ -328,21 +371,25 @@ def _reenact(T: Video, S: Video, points: np.ndarray, gain: float, brows: bool) -
     return out
 
 
-def face2face(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH) -> Edits:
+def face2face(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH, recipe: Recipe = V2) -> Edits:
     """T re-enacted with S's expression by warping T's own frames; the mouth's inside retrieved from T's frames."""
     k = _strength(rng, strength)
     out = Edits(T.raw.frames)
     n, H, W = out.shape[:3]
-    new = _reenact(T, S, DRIVEN_F2F, rng.uniform(0.8, 1.2), brows=True)
+    new = _reenact(T, S, DRIVEN_F2F if recipe.f2f_jaw else DRIVEN_F2F[9:], rng.uniform(0.8, 1.2), brows=True)
     # the tracker's fit error: the re-rendered inner face drifts against the outline, frame to frame
     jitter = 0.15 + 0.75 * k
-    drift = jitter * (0.9 * _wander(rng, (n, 1, 2), 2.5) + 0.35 * rng.standard_normal((n, 1, 2)))
-    new[:, 17:68] += drift + 0.2 * _jitter(rng, n, jitter)[:, 17:68]
+    drift = (jitter + recipe.f2f_drift * k) * (0.9 * _wander(rng, (n, 1, 2), recipe.f2f_corr)
+                                               + recipe.f2f_white * rng.standard_normal((n, 1, 2)))
+    new[:, 17:68] += drift + 0.2 * _fit_error(rng, n, jitter, recipe)[:, 17:68]
+    if recipe.f2f_pops:
+        new[:, 17:68] += _pops(rng, n, recipe.f2f_pops, recipe.f2f_pop_px * k)[:, None]
     tris = triangles()
     anchors = T.raw.points[:, 68:]
     openness = np.array([np.ptp(lm[F.INNER_LIPS][:, 1]) for lm in T.raw.landmarks])
     blur = rng.uniform(2, 5)
-    tint = np.float32(rng.normal(0, 0.5 + 2 * k)) + rng.normal(0, 0.5 + k, 3).astype(np.float32)
+    tint = (np.float32(rng.normal(0, 0.5 + 2 * k)) + rng.normal(0, 0.5 + k, 3).astype(np.float32)) * np.float32(
+        recipe.f2f_tint)
     tol = 0.15 * max(np.ptp(openness), 1e-3)
     j = 0
     for i in range(n):
@@ -372,7 +419,8 @@ def face2face(T: Video, S: Video, rng: np.random.Generator, strength: float = ST
 MOUTH_ALIGN = [31, 32, 33, 34, 35, 48, 54]
 
 
-def neural_textures(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH) -> Edits:
+def neural_textures(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH,
+                    recipe: Recipe = V2) -> Edits:
     """T's mouth re-rendered from a low-rank texture of T's own mouth, driven by S's mouth shape."""
     k = _strength(rng, strength)
     out = Edits(T.raw.frames)
@@ -404,9 +452,13 @@ def neural_textures(T: Video, S: Video, rng: np.random.Generator, strength: floa
     targets = np.stack([shape(new[i])[0] for i in range(n)])
     detail = rng.uniform(0.5, 1.0) * (1 - 0.4 * k)
     patches = mu + ((targets - gm) @ reg) @ basis + detail * _nearest_residual(targets, g, x - mu - c @ basis)
-    shift = (0.3 + 1.2 * k) * (0.9 * _wander(rng, (n, 2), 2.0) + 0.3 * rng.standard_normal((n, 2)))
+    shift = (0.3 + (1.2 + recipe.nt_shift) * k) * (0.9 * _wander(rng, (n, 2), recipe.nt_corr)
+                                                  + recipe.nt_white * rng.standard_normal((n, 2)))
+    if recipe.nt_pops:
+        shift = shift + _pops(rng, n, recipe.nt_pops, recipe.nt_pop_px * k)
     blur = rng.uniform(1.5, 4)
-    tint = np.float32(rng.normal(0, 1 + 4 * k)) + rng.normal(0, 1 + 2 * k, 3).astype(np.float32)
+    tint = (np.float32(rng.normal(0, 1 + 4 * k)) + rng.normal(0, 1 + 2 * k, 3).astype(np.float32)) * np.float32(
+        recipe.nt_tint)
     grain = T.raw.noise * rng.uniform(0.6, 1.1)
     for i in range(n):
         _, m = shape(new[i])
@@ -425,7 +477,7 @@ def neural_textures(T: Video, S: Video, rng: np.random.Generator, strength: floa
     return out
 
 
-Manipulation = Callable[[Video, Video, np.random.Generator, float], Edits]
+Manipulation = Callable[..., Edits]  # (target, source, rng, strength, recipe=V2) -> Edits
 MANIPULATIONS: dict[str, Manipulation] = {
     "Deepfakes": deepfakes,
     "Face2Face": face2face,

@@ -13,18 +13,41 @@ from pathlib import Path
 import numpy as np
 
 from dfbench.layout import METHODS, QP, REAL, boxes_path, video_path
+from dfbench.synth.decoys import Retouch, lively, retouch
 from dfbench.synth.encode import write_h264
-from dfbench.synth.fakes import FAKE_STREAM, MANIPULATIONS, Video
+from dfbench.synth.fakes import FAKE_STREAM, MANIPULATIONS, V2, Recipe, Video
 from dfbench.synth.filming import make_motion, make_scene, post_process, processing_for, render
 from dfbench.synth.people import make_person
 
 PROCESS_STREAM = 17
+# Version 3's recipe (docs/synthetic-data.md, "Version 3"): Face2Face's inner face drifts against the
+# outline by up to 2.5 px more, mostly new every frame, and NeuralTextures' render lands up to 2.5 px
+# further off: the temporal evidence the cpu-size clip models learn within their budget.
+V3 = Recipe(f2f_drift=2.5, f2f_white=0.65, nt_shift=2.5)
+RECIPES = {2: V2, 3: V3}
+DECOYS = {2: False, 3: True}  # lively faces and the face retouch (dfbench.synth.decoys), for real and fake alike
 
 
-def film(seed: int, vid: str, num_frames: int, frame_size: tuple[int, int]) -> Video:
+def recipe_of(version: int) -> dict:
+    """What a version >= 3 manifest names besides its arguments: the manipulations' recipe and the decoys'
+    settings, so a set (and every record made on it) says exactly how its fakes were made."""
+    from dataclasses import asdict
+
+    from dfbench.synth import decoys
+
+    out = {"manipulations": asdict(RECIPES[version])}
+    if DECOYS[version]:
+        out["decoys"] = {k: getattr(decoys, k) for k in ("LIVELY", "TONE", "TOUCH_SHARE", "RESHAPE_SHARE", "INSET",
+                                                         "FOCUS_SHARE")}
+    return out
+
+
+def film(seed: int, vid: str, num_frames: int, frame_size: tuple[int, int], version: int = 2) -> Video:
     """The raw video of id ``vid``, with its person, motion and landmarks."""
     person = make_person(seed, vid)
     motion = make_motion(seed, vid, num_frames, frame_size)
+    if DECOYS[version]:
+        motion = lively(seed, vid, motion)
     scene = make_scene(seed, vid, person, motion, frame_size)
     return Video(person, motion, render(person, motion, scene, frame_size))
 
@@ -39,15 +62,20 @@ def landmark_boxes(landmarks: np.ndarray, frame_size: tuple[int, int]) -> list[l
 
 
 def make_pair(out: Path, seed: int, a: str, b: str, compression: str, num_frames: int,
-              frame_size: tuple[int, int], strength: float, extra_compressions: tuple[str, ...] = ()) -> int:
+              frame_size: tuple[int, int], strength: float, extra_compressions: tuple[str, ...] = (),
+              version: int = 2) -> int:
     """Write pair (a, b): real videos a and b, fakes a_b and b_a of every method, with boxes; returns the count."""
     out = Path(out)
-    videos = {v: film(seed, v, num_frames, frame_size) for v in (a, b)}
+    videos = {v: film(seed, v, num_frames, frame_size, version) for v in (a, b)}
+    recipe = RECIPES[version]
 
     def write(method: str, name: str, frames: np.ndarray, target: Video, method_index: int) -> None:
         proc = processing_for(seed, name, method_index)
         t, _, s = name.partition("_")
         rng = np.random.default_rng([seed, PROCESS_STREAM, method_index, int(t), int(s or 0)])
+        if DECOYS[version]:
+            frames = retouch(frames, Retouch.draw(seed, name, method_index), target.raw.landmarks,
+                             target.raw.points)
         pixels = post_process(frames, proc, rng, target.raw.landmarks)
         boxes = landmark_boxes(target.raw.landmarks, frame_size)  # fakes keep their target's face boxes
         for comp in (compression, *extra_compressions):
@@ -62,6 +90,6 @@ def make_pair(out: Path, seed: int, a: str, b: str, compression: str, num_frames
         count += 1
         for k, method in enumerate(METHODS):
             rng = np.random.default_rng([seed, FAKE_STREAM, int(t), int(s), k])
-            write(method, f"{t}_{s}", MANIPULATIONS[method](T, S, rng, strength), T, k + 1)
+            write(method, f"{t}_{s}", MANIPULATIONS[method](T, S, rng, strength, recipe), T, k + 1)
             count += 1
     return count
