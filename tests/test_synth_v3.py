@@ -90,6 +90,41 @@ def test_focus_hunting_blurs_the_whole_frame_by_a_wandering_amount():
     assert np.array_equal(D.retouch(v.raw.frames, t, v.raw.landmarks, v.raw.points), out)
 
 
+def test_sway_is_off_by_default_and_drawn_alike_for_real_and_fake_videos(monkeypatch):
+    """The opt-in sway decoy (docs/synthetic-data.md, session 7): off in version 3 as committed; switched on,
+    every method's videos get it from one distribution."""
+    assert D.SWAY == 0.0 and all(D.Retouch.draw(0, f"{i:03d}", 0).sway == 0.0 for i in range(50))
+    monkeypatch.setattr(D, "SWAY", 6.0)
+    draws = {k: [D.Retouch.draw(0, f"{i:03d}" if k == 0 else f"{i:03d}_{i + 1:03d}", k) for i in range(600)]
+             for k in range(5)}
+    shares = [np.mean([t.sway > 0 for t in draws[k]]) for k in range(5)]
+    assert max(abs(s - D.SWAY_SHARE) for s in shares) < 0.06, shares
+    amps = [t.sway for t in draws[0] if t.sway]
+    assert 0.3 <= min(amps) and max(amps) <= 6.0
+    before = [(t.kind, t.colour, t.eyes) for t in draws[0]]
+    monkeypatch.setattr(D, "SWAY", 0.0)
+    assert before == [(t.kind, t.colour, t.eyes) for t in (D.Retouch.draw(0, f"{i:03d}", 0) for i in range(600))]
+
+
+def test_sway_moves_the_inner_face_smoothly_and_nothing_outside_it():
+    v = film(0, "003", 24, SIZE, 3)
+    t = D.Retouch("", 0.0, (0.0, 0.0, 0.0), 3.0, sway=3.0, sway_freq=0.08, sway_seed=11)
+    out = D.retouch(v.raw.frames, t, v.raw.landmarks, v.raw.points)
+    diff = np.abs(out - v.raw.frames).max(-1)
+    lm = v.raw.landmarks[0]
+    (x0, y0), (x1, y1) = lm.min(0).astype(int) - 10, lm.max(0).astype(int) + 10
+    outside = diff[0].copy()
+    outside[max(y0, 0):y1, max(x0, 0):x1] = 0
+    assert outside.max() == 0
+    moved = diff.mean((1, 2))
+    assert moved.max() > 0.05  # the eyes, nose and mouth moved in some frames
+    rs = np.random.default_rng(11)
+    path = D._band(rs, 24, 0.08)[:, :2] * 3.0
+    assert np.abs(np.diff(path, axis=0)).max() < 0.5 * np.abs(path).max()  # smooth: small steps, larger sway
+    white = D.Retouch("", 0.0, (0.0, 0.0, 0.0), 3.0, sway=3.0, sway_freq=0.08, sway_seed=11, sway_white=0.6)
+    assert not np.array_equal(D.retouch(v.raw.frames, white, v.raw.landmarks, v.raw.points), out)
+
+
 def test_reshape_enlarges_the_eyes_and_slims_the_jaw():
     v = film(0, "003", 1, SIZE, 3)
     p = v.raw.points[0]

@@ -95,6 +95,10 @@ class Retouch:
     inset: float = 0.0  # the touch's mask shrunk by this many pixels (a skin filter that spares the outline)
     focus: float = 0.0  # autofocus hunting: the whole frame's blur wanders up to this sigma (0 = steady)
     focus_seed: int = 0
+    sway: float = 0.0  # the inner face sways against the outline, smoothly, up to this many pixels (0 = still)
+    sway_freq: float = 0.1  # the sway's mean frequency, cycles per frame
+    sway_seed: int = 0
+    sway_white: float = 0.0  # the share of the sway that is new every frame (a filter's or stabiliser's re-fit)
 
     @staticmethod
     def draw(seed: int, name: str, method_index: int) -> Retouch:
@@ -107,6 +111,13 @@ class Retouch:
         extra = dict(inset=float(r2.uniform(0, INSET)),
                      focus=float(r2.uniform(0.4, 1.3)) if r2.random() < FOCUS_SHARE else 0.0,
                      focus_seed=int(r2.integers(1 << 30)))
+        if SWAY:  # a stream of its own again: with SWAY = 0 every other draw keeps its value
+            r3 = np.random.default_rng([seed, RETOUCH_STREAM + 200, method_index, int(a), int(b or 0)])
+            if r3.random() < SWAY_SHARE:
+                extra.update(sway=float(np.exp(r3.uniform(np.log(0.3), np.log(SWAY)))),
+                             sway_freq=float(r3.uniform(*SWAY_FREQ)), sway_seed=int(r3.integers(1 << 30)))
+                if SWAY_WHITE:
+                    extra.update(sway_white=float(r3.uniform(0, SWAY_WHITE)))
         if r.random() >= TOUCH_SHARE:
             return Retouch("", 0.0, (0.0, 0.0, 0.0), float(r.uniform(2, 6)), eyes, slim, **extra)
         kind = str(r.choice(["blur", "down", "sharpen", "tone"]))
@@ -119,6 +130,11 @@ class Retouch:
 TONE = 6.0  # grey levels: the spread of a touch's colour offset (a skin-tone filter), about a fake's colour error
 TOUCH_SHARE, RESHAPE_SHARE = 0.7, 0.5  # shares of videos (real or fake) with a face touch, with a reshape
 INSET, FOCUS_SHARE = 10.0, 0.35  # the most a touch's mask is inset (px); the share of videos whose focus hunts
+# Expression sway: the eyes, nose and mouth move together against the jaw line and forehead, smoothly (a
+# face's own soft tissue and small turns), in SWAY_SHARE of videos, up to SWAY px at SWAY_FREQ cycles per
+# frame. A re-enactment's drift moves the same landmarks, but new in every frame. 0 = off.
+SWAY, SWAY_SHARE, SWAY_FREQ = 0.0, 0.8, (0.05, 0.14)
+SWAY_WHITE = 0.0  # the most of a sway that is new every frame (a face filter re-fitting its landmarks each frame)
 
 
 def _reshaped(points: np.ndarray, t: Retouch) -> np.ndarray:
@@ -145,18 +161,27 @@ def retouch(frames, t: Retouch, landmarks: np.ndarray, points: np.ndarray | None
         k = np.exp(-0.5 * (np.arange(-8, 9) / r.uniform(1.5, 4)) ** 2)
         wave = np.convolve(r.standard_normal(n + 16), k / np.sqrt((k**2).sum()))[16:16 + n]
         focus = t.focus * np.clip(0.5 + 0.35 * wave, 0, 1)  # sometimes sharp, sometimes soft
+    if t.sway:
+        rs = np.random.default_rng(t.sway_seed)
+        sway = _band(rs, n, t.sway_freq)[:, :2] * t.sway
+        if t.sway_white:
+            sway = sway + rs.standard_normal((n, 2)) * t.sway * t.sway_white
     for i in range(n):
         f = np.asarray(frames[i], np.float32)
         out[i] = f
         if t.focus:
             f = cv2.GaussianBlur(f, (0, 0), max(float(focus[i]), 0.05))
             out[i] = f
-        if not t.kind and not (t.eyes and points is not None):
+        moves = points is not None and (t.eyes or t.sway)
+        if not t.kind and not moves:
             continue
         x0, y0, x1, y1 = clip_box(landmarks[i], (H, W), margin=8)
         roi = f[y0:y1, x0:x1]
-        if t.eyes and points is not None:
-            warped, inside = warp_pwa(f, points[i], _reshaped(points[i], t), tris, (x0, y0, x1, y1), cv2.INTER_LINEAR)
+        if moves:
+            dst = _reshaped(points[i], t) if t.eyes else points[i].copy()
+            if t.sway:
+                dst[17:68] += sway[i]
+            warped, inside = warp_pwa(f, points[i], dst, tris, (x0, y0, x1, y1), cv2.INTER_LINEAR)
             m = (feather(polygon_mask(roi.shape, landmarks[i] - (x0, y0)), 1.0, t.edge) * inside)[..., None]
             roi = roi + (warped - roi) * m
             out[i, y0:y1, x0:x1] = roi

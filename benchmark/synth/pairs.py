@@ -38,8 +38,9 @@ def recipe_of(version: int) -> dict:
     out = {"manipulations": asdict(RECIPES[version])}
     if DECOYS[version]:
         out["decoys"] = {k: getattr(decoys, k) for k in ("LIVELY", "TONE", "TOUCH_SHARE", "RESHAPE_SHARE", "INSET",
-                                                         "FOCUS_SHARE")}
-    return out
+                                                         "FOCUS_SHARE", "SWAY", "SWAY_SHARE", "SWAY_FREQ",
+                                                         "SWAY_WHITE")}
+    return json.loads(json.dumps(out))  # as the manifest stores it (tuples become lists)
 
 
 def film(seed: int, vid: str, num_frames: int, frame_size: tuple[int, int], version: int = 2) -> Video:

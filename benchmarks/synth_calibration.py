@@ -1,0 +1,180 @@
+"""Calibrating the synthetic set (issue 10): generate a variant, then see how far a clip model gets on it.
+
+docs/synthetic-data.md's calibration tables were measured with this script. It is a diagnostic,
+not a benchmark run: it writes no record, and its trainer reads the test split every EVERY steps
+to show how far training can go, which a result must never do (records choose their checkpoint
+on the validation split). Two commands:
+
+    # a variant of the version-3 set: decoy constants and manipulation recipe overridden
+    .venv/bin/python benchmarks/synth_calibration.py generate /tmp/e16 --pairs 288,6,32 \\
+        --decoys '{"SWAY": 6.0}' --recipe '{"f2f_drift": 2.5}'
+    .venv/bin/dfbench data probe /tmp/e16
+    .venv/bin/dfbench preprocess --data /tmp/e16 --size 64 --cache /tmp/cache
+    # the cpu-size clip model from the shipped stand-in weights, AdamW at a constant rate
+    .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --steps 5000
+
+The generator's workers are spawned processes that import this file again, so the overrides travel
+in an environment variable that is applied when this module is imported (in the parent and in
+every worker alike).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+OVERRIDES = "DFBENCH_CALIBRATION"  # {"decoys": {...}, "recipe": {...}}: what a variant changes
+
+
+def _apply_overrides() -> None:
+    """Set the variant's decoy constants and version-3 recipe (a no-op when the variable is unset)."""
+    raw = os.environ.get(OVERRIDES)
+    if not raw:
+        return
+    from dfbench.synth import decoys, pairs
+
+    spec = json.loads(raw)
+    for name, value in spec.get("decoys", {}).items():
+        if not hasattr(decoys, name):
+            raise SystemExit(f"--decoys: dfbench.synth.decoys has no constant {name}")
+        setattr(decoys, name, tuple(value) if isinstance(value, list) else value)
+    if spec.get("recipe"):
+        pairs.V3 = dataclasses.replace(pairs.V3, **spec["recipe"])
+        pairs.RECIPES[3] = pairs.V3
+
+
+_apply_overrides()
+
+
+def generate(args: argparse.Namespace) -> None:
+    os.environ[OVERRIDES] = json.dumps({"decoys": json.loads(args.decoys), "recipe": json.loads(args.recipe)})
+    _apply_overrides()
+    from dfbench.synth.dataset import generate as make
+
+    t = time.time()
+    make(Path(args.out), seed=args.seed, pairs=tuple(int(v) for v in args.pairs.split(",")), version=3,
+         workers=args.workers)
+    print(f"generated {args.out} in {time.time() - t:.0f} s")
+
+
+def _crops(cache: Path, root: Path, size: int, split: str) -> list[tuple[np.ndarray, int, str]]:
+    """(frames T x S x S x 3 uint8, label, method) of every video of ``split``, from the crop cache."""
+    from dfbench import splits as S
+    from dfbench.layout import METHODS, REAL, video_path
+
+    dirs = [d for d in cache.rglob(f"*-{size}") if d.is_dir()]
+    if len(dirs) != 1:
+        raise SystemExit(f"{cache}: expected one crop folder of size {size}, found {[str(d) for d in dirs]}")
+    out = []
+    for a, b in S.load(root)[split]:
+        names = [(REAL, i, 0) for i in (a, b)] + [(m, n, 1) for m in METHODS for n in (f"{a}_{b}", f"{b}_{a}")]
+        for method, name, label in names:
+            rel = video_path(root, method, "c40", name).relative_to(root)
+            out.append((np.load(dirs[0] / rel.with_suffix(".npy")), label, method))
+    return out
+
+
+def train(args: argparse.Namespace) -> None:
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    from dfbench_mmaction.base import build_model
+    from dfbench_mmaction.detector import load_config
+    from dfbench_mmaction.pretrained import load_pretrained, stand_in_weights
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    root, cache = Path(args.root), Path(args.cache)
+    tr, te = _crops(cache, root, args.size, "train"), _crops(cache, root, args.size, "test")
+    cfg = load_config(args.detector, "cpu")
+    model = build_model(cfg, "mmaction")
+    if not args.scratch:
+        load_pretrained(model, stand_in_weights()[args.detector].source)
+    mean = torch.tensor(cfg.model.data_preprocessor.mean).view(1, 3, 1, 1, 1)
+    std = torch.tensor(cfg.model.data_preprocessor.std).view(1, 3, 1, 1, 1)
+    labels = np.array([y for _, y, _ in tr])
+    w_pos = (labels == 0).sum() / max((labels == 1).sum(), 1)  # class weights: the fakes outnumber the reals
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
+    T = 16
+
+    def tensor(clips: list[np.ndarray]) -> torch.Tensor:
+        x = torch.from_numpy(np.stack(clips)).float().permute(0, 4, 1, 2, 3)  # N C T H W
+        return (x - mean) / std
+
+    def logits(x: torch.Tensor) -> torch.Tensor:
+        return model.cls_head(model.extract_feat(x)[0]).view(-1)
+
+    def evaluate(step: int) -> None:
+        model.eval()
+        scores = []
+        with torch.no_grad():
+            for frames, _, _ in te:
+                starts = np.linspace(0, len(frames) - T, 9).round().astype(int)
+                scores.append(torch.sigmoid(logits(tensor([frames[s:s + T] for s in starts]))).mean().item())
+        model.train()
+        y, s = np.array([v[1] for v in te]), np.array(scores)
+        meth = np.array([v[2] for v in te])
+        per = {m: roc_auc_score(y[(meth == m) | (y == 0)], s[(meth == m) | (y == 0)])
+               for m in sorted(set(meth[y == 1]))}
+        print(f"step {step} test auc all {roc_auc_score(y, s):.3f} "
+              + " ".join(f"{m[:3]} {v:.3f}" for m, v in per.items()), flush=True)
+
+    model.train()
+    t0, run = time.time(), 0.0
+    for step in range(1, args.steps + 1):
+        idx = rng.integers(0, len(tr), 16)
+        clips = []
+        for i in idx:
+            frames = tr[i][0]
+            s = int(rng.integers(0, len(frames) - T + 1))
+            clip = frames[s:s + T]
+            clips.append(clip[:, :, ::-1] if rng.random() < 0.5 else clip)
+        y = torch.tensor(labels[idx], dtype=torch.float32)
+        out = logits(tensor([np.ascontiguousarray(c) for c in clips]))
+        weight = torch.where(y > 0, torch.tensor(float(w_pos)), torch.tensor(1.0))
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(out, y, weight=weight)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 40)  # as the cpu schedule clips
+        opt.step()
+        run = 0.98 * run + 0.02 * loss.item()
+        if step % args.every == 0 or step == args.steps:
+            print(f"step {step} train loss {run:.3f} ({time.time() - t0:.0f} s)", flush=True)
+            evaluate(step)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate", help="a version-3 set with overridden decoys and recipe")
+    g.add_argument("out")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--pairs", default="96,6,32", help="train,val,test pairs")
+    g.add_argument("--decoys", default="{}", help="JSON: dfbench.synth.decoys constants")
+    g.add_argument("--recipe", default="{}", help="JSON: fields of dfbench.synth.pairs.V3")
+    g.add_argument("--workers", type=int, default=2)
+    t = sub.add_parser("train", help="the diagnostic trainer (reads the test split: never a result)")
+    t.add_argument("root")
+    t.add_argument("--cache", required=True, help="the crop cache `dfbench preprocess --cache` filled")
+    t.add_argument("--detector", default="resnext3d_nl")
+    t.add_argument("--size", type=int, default=64)
+    t.add_argument("--steps", type=int, default=5000)
+    t.add_argument("--every", type=int, default=500)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--wd", type=float, default=1e-4)  # the cpu schedule's
+    t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--scratch", action="store_true", help="no stand-in weights")
+    args = p.parse_args()
+    (generate if args.cmd == "generate" else train)(args)
+
+
+if __name__ == "__main__":
+    main()
