@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+SHORT = {"Deepfakes": "DF", "Face2Face": "F2F", "FaceSwap": "FS", "NeuralTextures": "NT"}
 OVERRIDES = "DFBENCH_CALIBRATION"  # {"decoys": {...}, "recipe": {...}}: what a variant changes
 
 
@@ -63,8 +64,9 @@ def generate(args: argparse.Namespace) -> None:
     print(f"generated {args.out} in {time.time() - t:.0f} s")
 
 
-def _crops(cache: Path, root: Path, size: int, split: str) -> list[tuple[np.ndarray, int, str]]:
-    """(frames T x S x S x 3 uint8, label, method) of every video of ``split``, from the crop cache."""
+def _crops(cache: Path, root: Path, size: int, split: str, first: int | None = None) -> list[tuple]:
+    """(frames T x S x S x 3 uint8, label, method, pair) of every video of ``split`` (of its ``first``
+    pairs only, if given), from the crop cache."""
     from dfbench import splits as S
     from dfbench.layout import METHODS, REAL, video_path
 
@@ -72,11 +74,11 @@ def _crops(cache: Path, root: Path, size: int, split: str) -> list[tuple[np.ndar
     if len(dirs) != 1:
         raise SystemExit(f"{cache}: expected one crop folder of size {size}, found {[str(d) for d in dirs]}")
     out = []
-    for a, b in S.load(root)[split]:
+    for a, b in S.load(root)[split][:first]:
         names = [(REAL, i, 0) for i in (a, b)] + [(m, n, 1) for m in METHODS for n in (f"{a}_{b}", f"{b}_{a}")]
         for method, name, label in names:
             rel = video_path(root, method, "c40", name).relative_to(root)
-            out.append((np.load(dirs[0] / rel.with_suffix(".npy")), label, method))
+            out.append((np.load(dirs[0] / rel.with_suffix(".npy")), label, method, f"{a}_{b}"))
     return out
 
 
@@ -92,14 +94,15 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     root, cache = Path(args.root), Path(args.cache)
-    tr, te = _crops(cache, root, args.size, "train"), _crops(cache, root, args.size, "test")
+    tr, te = _crops(cache, root, args.size, "train", args.train_pairs), _crops(cache, root, args.size, "test")
+    print(f"{len(tr)} training videos, {len(te)} test videos", flush=True)
     cfg = load_config(args.detector, "cpu")
     model = build_model(cfg, "mmaction")
     if not args.scratch:
         load_pretrained(model, stand_in_weights()[args.detector].source)
     mean = torch.tensor(cfg.model.data_preprocessor.mean).view(1, 3, 1, 1, 1)
     std = torch.tensor(cfg.model.data_preprocessor.std).view(1, 3, 1, 1, 1)
-    labels = np.array([y for _, y, _ in tr])
+    labels = np.array([v[1] for v in tr])
     w_pos = (labels == 0).sum() / max((labels == 1).sum(), 1)  # class weights: the fakes outnumber the reals
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
     T = 16
@@ -109,13 +112,13 @@ def train(args: argparse.Namespace) -> None:
         return (x - mean) / std
 
     def logits(x: torch.Tensor) -> torch.Tensor:
-        return model.cls_head(model.extract_feat(x)[0]).view(-1)
+        return model.cls_head(model.extract_feat(x.contiguous().unsqueeze(1))[0]).view(-1)  # N x 1 clip
 
     def evaluate(step: int) -> None:
         model.eval()
         scores = []
         with torch.no_grad():
-            for frames, _, _ in te:
+            for frames, *_ in te:
                 starts = np.linspace(0, len(frames) - T, 9).round().astype(int)
                 scores.append(torch.sigmoid(logits(tensor([frames[s:s + T] for s in starts]))).mean().item())
         model.train()
@@ -123,8 +126,11 @@ def train(args: argparse.Namespace) -> None:
         meth = np.array([v[2] for v in te])
         per = {m: roc_auc_score(y[(meth == m) | (y == 0)], s[(meth == m) | (y == 0)])
                for m in sorted(set(meth[y == 1]))}
+        if args.scores:  # the last evaluation's per-video scores, for benchmarks/test_split_sizing.py
+            Path(args.scores).write_text(json.dumps([dict(label=int(v[1]), method=v[2], pair=v[3], score=float(x))
+                                                     for v, x in zip(te, s, strict=True)]))
         print(f"step {step} test auc all {roc_auc_score(y, s):.3f} "
-              + " ".join(f"{m[:3]} {v:.3f}" for m, v in per.items()), flush=True)
+              + " ".join(f"{SHORT.get(m, m)} {v:.3f}" for m, v in per.items()), flush=True)
 
     model.train()
     t0, run = time.time(), 0.0
@@ -172,6 +178,8 @@ def main() -> None:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--scratch", action="store_true", help="no stand-in weights")
+    t.add_argument("--train-pairs", type=int, default=None, help="train on the split's first N pairs only")
+    t.add_argument("--scores", default=None, help="write the test videos' scores here (JSON) at each evaluation")
     args = p.parse_args()
     (generate if args.cmd == "generate" else train)(args)
 

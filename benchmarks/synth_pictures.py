@@ -1,11 +1,12 @@
-"""Pictures of the version-2 synthetic set for the docs: one real frame, each method's fake, the differences.
+"""Pictures of the synthetic set for the docs: one real frame, each method's fake, the differences.
 
-Renders one pair exactly as the generator does (same seed, same ids, same code), then shows, for
-the target's real video and its four fakes: the frame before processing and compression, the
-absolute difference from the real frame (amplified), and the same frame as a detector reads it
-(after the video's processing and H.264 at QP 40), cropped around the face.
+Renders one pair through the generator's own functions (dfbench.synth.pairs: same seed, ids,
+recipe, decoys and processing), then shows, for the target's real video and its four fakes: the
+frame as manipulated, before the retouch, processing and compression; its absolute difference from
+the real frame (amplified); and the same frame as a detector reads it (after the video's retouch,
+processing and H.264 at QP 40), cropped around the face.
 
-    .venv/bin/python benchmarks/synth_pictures.py --out docs/images/synthetic-v2.png
+    .venv/bin/python benchmarks/synth_pictures.py --version 3 --out docs/images/synthetic-v3.jpg
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dfbench.layout import METHODS
+from dfbench.synth.dataset import FRAME_SIZE, STRENGTH_V2, STRENGTH_V3
 from dfbench.synth.encode import write_h264
-from dfbench.synth.fakes import FAKE_STREAM, MANIPULATIONS, STRENGTH
-from dfbench.synth.filming import post_process, processing_for
-from dfbench.synth.pairs import PROCESS_STREAM, film
+from dfbench.synth.pairs import film, pair_videos, processed
 
 TILE = 176
 
@@ -43,26 +42,22 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
-def pictures(seed: int, target: str, source: str, frame: int, num_frames: int = 32,
-             frame_size: tuple[int, int] = (320, 240), gain: float = 6.0) -> np.ndarray:
+def pictures(seed: int, target: str, source: str, frame: int, version: int = 3, num_frames: int = 32,
+             gain: float = 6.0) -> np.ndarray:
     """The picture (RGB uint8): rows raw frame, difference x ``gain``, compressed frame; columns real and methods."""
-    T, S = film(seed, target, num_frames, frame_size), film(seed, source, num_frames, frame_size)
+    size, strength = FRAME_SIZE[version], {2: STRENGTH_V2, 3: STRENGTH_V3}[version]
+    T, S = (film(seed, v, num_frames, size, version) for v in (target, source))
     lm = T.raw.landmarks[frame]
-    videos = [("real", f"{target}", T.raw.frames, 0)]
-    for k, m in enumerate(METHODS):
-        rng = np.random.default_rng([seed, FAKE_STREAM, int(target), int(source), k])
-        videos.append((m, f"{target}_{source}", MANIPULATIONS[m](T, S, rng, STRENGTH), k + 1))
     raw_row, diff_row, c40_row = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, name, frames, idx in videos:
-            raw = frames[frame]
+        for method, name, frames, idx in pair_videos(seed, target, source, T, S, strength, version):
+            label = "real" if idx == 0 else method
+            raw = np.asarray(frames[frame], np.float32)
             raw_row.append(_label(_crop(raw, lm), label))
             diff = np.abs(raw - T.raw.frames[frame]).mean(-1, keepdims=True) * gain
             diff_row.append(_label(_crop(np.repeat(diff, 3, -1), lm), f"|{label} - real| x{gain:g}"))
-            t, _, s = name.partition("_")
-            rng = np.random.default_rng([seed, PROCESS_STREAM, idx, int(t), int(s or 0)])
             path = Path(tmp) / f"{idx}.mp4"
-            write_h264(path, post_process(frames, processing_for(seed, name, idx), rng, T.raw.landmarks), 40)
+            write_h264(path, processed(seed, name, idx, frames, T, version), 40)
             import decord
 
             c40_row.append(_label(_crop(decord.VideoReader(str(path))[frame].asnumpy(), lm), f"{label}, c40"))
@@ -71,13 +66,15 @@ def pictures(seed: int, target: str, source: str, frame: int, num_frames: int = 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("docs/images/synthetic-v2.png"))
+    ap.add_argument("--version", type=int, choices=(2, 3), default=3)
+    ap.add_argument("--out", type=Path, default=None, help="default: docs/images/synthetic-v<version>.jpg")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target", default="000")
     ap.add_argument("--source", default="001")
     ap.add_argument("--frame", type=int, default=16)
     args = ap.parse_args(argv)
-    img = pictures(args.seed, args.target, args.source, args.frame)
+    img = pictures(args.seed, args.target, args.source, args.frame, args.version)
+    args.out = args.out or Path(f"docs/images/synthetic-v{args.version}.jpg")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), img[..., ::-1])
     print(f"wrote {args.out} ({img.shape[1]}x{img.shape[0]})")

@@ -62,35 +62,40 @@ def landmark_boxes(landmarks: np.ndarray, frame_size: tuple[int, int]) -> list[l
     return [[round(float(v), 2) for v in b] for b in boxes]
 
 
+def pair_videos(seed: int, t: str, s: str, T: Video, S: Video, strength: float, version: int = 2):
+    """(method, name, frames, method_index) of target ``t``'s real video and its fakes with source ``s``,
+    before the retouch and the filming's processing: what make_pair writes for this direction."""
+    yield REAL, t, T.raw.frames, 0
+    for k, method in enumerate(METHODS):
+        rng = np.random.default_rng([seed, FAKE_STREAM, int(t), int(s), k])
+        yield method, f"{t}_{s}", MANIPULATIONS[method](T, S, rng, strength, RECIPES[version]), k + 1
+
+
+def processed(seed: int, name: str, method_index: int, frames: np.ndarray, target: Video, version: int = 2) -> np.ndarray:
+    """The frames as a video file holds them before H.264: the version's retouch (real and fake alike) and
+    the filming's processing, each drawn per video."""
+    t, _, s = name.partition("_")
+    rng = np.random.default_rng([seed, PROCESS_STREAM, method_index, int(t), int(s or 0)])
+    if DECOYS[version]:
+        frames = retouch(frames, Retouch.draw(seed, name, method_index), target.raw.landmarks, target.raw.points)
+    return post_process(frames, processing_for(seed, name, method_index), rng, target.raw.landmarks)
+
+
 def make_pair(out: Path, seed: int, a: str, b: str, compression: str, num_frames: int,
               frame_size: tuple[int, int], strength: float, extra_compressions: tuple[str, ...] = (),
               version: int = 2) -> int:
     """Write pair (a, b): real videos a and b, fakes a_b and b_a of every method, with boxes; returns the count."""
     out = Path(out)
     videos = {v: film(seed, v, num_frames, frame_size, version) for v in (a, b)}
-    recipe = RECIPES[version]
-
-    def write(method: str, name: str, frames: np.ndarray, target: Video, method_index: int) -> None:
-        proc = processing_for(seed, name, method_index)
-        t, _, s = name.partition("_")
-        rng = np.random.default_rng([seed, PROCESS_STREAM, method_index, int(t), int(s or 0)])
-        if DECOYS[version]:
-            frames = retouch(frames, Retouch.draw(seed, name, method_index), target.raw.landmarks,
-                             target.raw.points)
-        pixels = post_process(frames, proc, rng, target.raw.landmarks)
-        boxes = landmark_boxes(target.raw.landmarks, frame_size)  # fakes keep their target's face boxes
-        for comp in (compression, *extra_compressions):
-            path = video_path(out, method, comp, name)
-            write_h264(path, pixels, QP[comp])
-            boxes_path(path).write_text(json.dumps({"boxes": boxes}) + "\n")
-
     count = 0
     for t, s in ((a, b), (b, a)):
-        T, S = videos[t], videos[s]
-        write(REAL, t, T.raw.frames, T, 0)
-        count += 1
-        for k, method in enumerate(METHODS):
-            rng = np.random.default_rng([seed, FAKE_STREAM, int(t), int(s), k])
-            write(method, f"{t}_{s}", MANIPULATIONS[method](T, S, rng, strength, recipe), T, k + 1)
+        T = videos[t]
+        boxes = landmark_boxes(T.raw.landmarks, frame_size)  # fakes keep their target's face boxes
+        for method, name, frames, k in pair_videos(seed, t, s, T, videos[s], strength, version):
+            pixels = processed(seed, name, k, frames, T, version)
+            for comp in (compression, *extra_compressions):
+                path = video_path(out, method, comp, name)
+                write_h264(path, pixels, QP[comp])
+                boxes_path(path).write_text(json.dumps({"boxes": boxes}) + "\n")
             count += 1
     return count
