@@ -12,6 +12,8 @@ on the validation split). Two commands:
     .venv/bin/dfbench preprocess --data /tmp/e16 --size 64 --cache /tmp/cache
     # the cpu-size clip model from the shipped stand-in weights, AdamW at a constant rate
     .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --steps 5000
+    # the frame baseline on the same crops: cpu-size XceptionNet, 32 frames a step, 16 frames per video
+    .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --frame-model --wd 0
 
 The generator's workers are spawned processes that import this file again, so the overrides travel
 in an environment variable that is applied when this module is imported (in the parent and in
@@ -96,22 +98,29 @@ def train(args: argparse.Namespace) -> None:
     root, cache = Path(args.root), Path(args.cache)
     tr, te = _crops(cache, root, args.size, "train", args.train_pairs), _crops(cache, root, args.size, "test")
     print(f"{len(tr)} training videos, {len(te)} test videos", flush=True)
-    cfg = load_config(args.detector, "cpu")
-    model = build_model(cfg, "mmaction")
-    if not args.scratch:
-        load_pretrained(model, stand_in_weights()[args.detector].source)
-    mean = torch.tensor(cfg.model.data_preprocessor.mean).view(1, 3, 1, 1, 1)
-    std = torch.tensor(cfg.model.data_preprocessor.std).view(1, 3, 1, 1, 1)
+    if args.frame_model:  # the cpu-size XceptionNet on single frames, scored as the mean over VIEWS frames
+        from dfbench_image.networks import LegacyXception
+
+        model, T, batch, views = LegacyXception(width=0.25), 1, 32, 16
+        mean = std = torch.full((1, 3, 1, 1, 1), 127.5)  # FF++'s Normalize([0.5] * 3, [0.5] * 3)
+    else:  # the cpu-size clip model from its shipped stand-in weights, scored as the mean over VIEWS clips
+        cfg = load_config(args.detector, "cpu")
+        model, T, batch, views = build_model(cfg, "mmaction"), 16, 16, 9
+        if not args.scratch:
+            load_pretrained(model, stand_in_weights()[args.detector].source)
+        mean = torch.tensor(cfg.model.data_preprocessor.mean).view(1, 3, 1, 1, 1)
+        std = torch.tensor(cfg.model.data_preprocessor.std).view(1, 3, 1, 1, 1)
     labels = np.array([v[1] for v in tr])
     w_pos = (labels == 0).sum() / max((labels == 1).sum(), 1)  # class weights: the fakes outnumber the reals
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
-    T = 16
 
     def tensor(clips: list[np.ndarray]) -> torch.Tensor:
         x = torch.from_numpy(np.stack(clips)).float().permute(0, 4, 1, 2, 3)  # N C T H W
         return (x - mean) / std
 
     def logits(x: torch.Tensor) -> torch.Tensor:
+        if args.frame_model:
+            return model(x[:, :, 0].contiguous()).view(-1)
         return model.cls_head(model.extract_feat(x.contiguous().unsqueeze(1))[0]).view(-1)  # N x 1 clip
 
     def evaluate(step: int) -> None:
@@ -119,7 +128,7 @@ def train(args: argparse.Namespace) -> None:
         scores = []
         with torch.no_grad():
             for frames, *_ in te:
-                starts = np.linspace(0, len(frames) - T, 9).round().astype(int)
+                starts = np.linspace(0, len(frames) - T, views).round().astype(int)
                 scores.append(torch.sigmoid(logits(tensor([frames[s:s + T] for s in starts]))).mean().item())
         model.train()
         y, s = np.array([v[1] for v in te]), np.array(scores)
@@ -135,7 +144,7 @@ def train(args: argparse.Namespace) -> None:
     model.train()
     t0, run = time.time(), 0.0
     for step in range(1, args.steps + 1):
-        idx = rng.integers(0, len(tr), 16)
+        idx = rng.integers(0, len(tr), batch)
         clips = []
         for i in idx:
             frames = tr[i][0]
@@ -178,6 +187,7 @@ def main() -> None:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--scratch", action="store_true", help="no stand-in weights")
+    t.add_argument("--frame-model", action="store_true", help="the cpu-size XceptionNet on frames instead")
     t.add_argument("--train-pairs", type=int, default=None, help="train on the split's first N pairs only")
     t.add_argument("--scores", default=None, help="write the test videos' scores here (JSON) at each evaluation")
     args = p.parse_args()
