@@ -14,6 +14,8 @@ on the validation split). Two commands:
     .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --steps 5000
     # the frame baseline on the same crops: cpu-size XceptionNet, 32 frames a step, 16 frames per video
     .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --frame-model --wd 0
+    # the two trainings' test AUCs per method with intervals, and the paired difference
+    .venv/bin/python benchmarks/synth_calibration.py compare frame.scores.json clip.scores.json
 
 The generator's workers are spawned processes that import this file again, so the overrides travel
 in an environment variable that is applied when this module is imported (in the parent and in
@@ -66,9 +68,10 @@ def generate(args: argparse.Namespace) -> None:
     print(f"generated {args.out} in {time.time() - t:.0f} s")
 
 
-def _crops(cache: Path, root: Path, size: int, split: str, first: int | None = None) -> list[tuple]:
+def _crops(cache: Path, root: Path, size: int, split: str, first: int | None = None,
+           methods: tuple[str, ...] | None = None) -> list[tuple]:
     """(frames T x S x S x 3 uint8, label, method, pair) of every video of ``split`` (of its ``first``
-    pairs only, if given), from the crop cache."""
+    pairs only, and of ``methods``' fakes only, if given), from the crop cache."""
     from dfbench import splits as S
     from dfbench.layout import METHODS, REAL, video_path
 
@@ -77,7 +80,8 @@ def _crops(cache: Path, root: Path, size: int, split: str, first: int | None = N
         raise SystemExit(f"{cache}: expected one crop folder of size {size}, found {[str(d) for d in dirs]}")
     out = []
     for a, b in S.load(root)[split][:first]:
-        names = [(REAL, i, 0) for i in (a, b)] + [(m, n, 1) for m in METHODS for n in (f"{a}_{b}", f"{b}_{a}")]
+        names = [(REAL, i, 0) for i in (a, b)] + [(m, n, 1) for m in (methods or METHODS)
+                                                   for n in (f"{a}_{b}", f"{b}_{a}")]
         for method, name, label in names:
             rel = video_path(root, method, "c40", name).relative_to(root)
             out.append((np.load(dirs[0] / rel.with_suffix(".npy")), label, method, f"{a}_{b}"))
@@ -96,7 +100,9 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     root, cache = Path(args.root), Path(args.cache)
-    tr, te = _crops(cache, root, args.size, "train", args.train_pairs), _crops(cache, root, args.size, "test")
+    methods = tuple(args.methods.split(",")) if args.methods else None
+    tr = _crops(cache, root, args.size, "train", args.train_pairs, methods)
+    te = _crops(cache, root, args.size, "test", None, methods)
     print(f"{len(tr)} training videos, {len(te)} test videos", flush=True)
     if args.frame_model:  # the cpu-size XceptionNet on single frames, scored as the mean over VIEWS frames
         from dfbench_image.networks import LegacyXception
@@ -165,6 +171,28 @@ def train(args: argparse.Namespace) -> None:
             evaluate(step)
 
 
+def compare(args: argparse.Namespace) -> None:
+    """Two trainings' test scores (``train --scores``) per method: each AUC with its pair-bootstrap 95 %
+    interval, and B minus A with the paired interval (dfbench.uncertainty), as records report them."""
+    from dfbench.uncertainty import pair_bootstrap, paired_bootstrap_delta
+
+    a, b = (json.loads(Path(f).read_text()) for f in (args.a, args.b))
+    key = [(v["pair"], v["method"], v["label"], i) for i, v in enumerate(a)]
+    if key != [(v["pair"], v["method"], v["label"], i) for i, v in enumerate(b)]:
+        raise SystemExit(f"{args.a} and {args.b} score different videos")
+    for method in ["all", *sorted({v["method"] for v in a if v["label"] == 1})]:
+        keep = [i for i, v in enumerate(a) if method == "all" or v["label"] == 0 or v["method"] == method]
+        y = [a[i]["label"] for i in keep]
+        g = [a[i]["pair"] for i in keep]
+        sa, sb = [a[i]["score"] for i in keep], [b[i]["score"] for i in keep]
+        ca, cb = (pair_bootstrap(y, s, g, stats=("auc",))["ci95"]["auc"] for s in (sa, sb))
+        d = paired_bootstrap_delta(y, sa, sb, g)
+        lo, hi = d["delta_ci95"]
+        print(f"{SHORT.get(method, method):>4}  A {d['auc_a']:.3f} [{ca[0]:.2f}, {ca[1]:.2f}]  "
+              f"B {d['auc_b']:.3f} [{cb[0]:.2f}, {cb[1]:.2f}]  B-A {d['delta']:+.3f} [{lo:+.3f}, {hi:+.3f}] "
+              f"p={d['p_value']:.3f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -189,9 +217,13 @@ def main() -> None:
     t.add_argument("--scratch", action="store_true", help="no stand-in weights")
     t.add_argument("--frame-model", action="store_true", help="the cpu-size XceptionNet on frames instead")
     t.add_argument("--train-pairs", type=int, default=None, help="train on the split's first N pairs only")
+    t.add_argument("--methods", default=None, help="comma-separated: these methods' fakes only (default: all)")
     t.add_argument("--scores", default=None, help="write the test videos' scores here (JSON) at each evaluation")
+    c = sub.add_parser("compare", help="two trainings' test scores: AUCs with intervals, and their paired difference")
+    c.add_argument("a")
+    c.add_argument("b")
     args = p.parse_args()
-    (generate if args.cmd == "generate" else train)(args)
+    {"generate": generate, "train": train, "compare": compare}[args.cmd](args)
 
 
 if __name__ == "__main__":

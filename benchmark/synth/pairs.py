@@ -71,7 +71,8 @@ def pair_videos(seed: int, t: str, s: str, T: Video, S: Video, strength: float, 
         yield method, f"{t}_{s}", MANIPULATIONS[method](T, S, rng, strength, RECIPES[version]), k + 1
 
 
-def processed(seed: int, name: str, method_index: int, frames: np.ndarray, target: Video, version: int = 2) -> np.ndarray:
+def processed(seed: int, name: str, method_index: int, frames: np.ndarray, target: Video,
+              version: int = 2) -> np.ndarray:
     """The frames as a video file holds them before H.264: the version's retouch (real and fake alike) and
     the filming's processing, each drawn per video."""
     t, _, s = name.partition("_")
