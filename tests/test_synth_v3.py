@@ -16,7 +16,7 @@ from dfbench.synth import decoys as D
 from dfbench.synth import fakes as FK
 from dfbench.synth import generate
 from dfbench.synth.filming import make_motion
-from dfbench.synth.pairs import RECIPES, film
+from dfbench.synth.pairs import RECIPES, film, recipe_of
 
 SIZE = (320, 240)
 
@@ -101,9 +101,11 @@ def test_sway_is_off_by_default_and_drawn_alike_for_real_and_fake_videos(monkeyp
     assert max(abs(s - D.SWAY_SHARE) for s in shares) < 0.06, shares
     amps = [t.sway for t in draws[0] if t.sway]
     assert 0.3 <= min(amps) and max(amps) <= 6.0
+    assert recipe_of(3)["decoys"]["SWAY"] == 6.0 and recipe_of(3)["decoys"]["SWAY_FREQ"] == [0.05, 0.14]
     before = [(t.kind, t.colour, t.eyes) for t in draws[0]]
     monkeypatch.setattr(D, "SWAY", 0.0)
     assert before == [(t.kind, t.colour, t.eyes) for t in (D.Retouch.draw(0, f"{i:03d}", 0) for i in range(600))]
+    assert "SWAY" not in recipe_of(3)["decoys"]  # off: the manifest (and fingerprint) of a set made before it
 
 
 def test_sway_moves_the_inner_face_smoothly_and_nothing_outside_it():

@@ -37,9 +37,10 @@ def recipe_of(version: int) -> dict:
 
     out = {"manipulations": asdict(RECIPES[version])}
     if DECOYS[version]:
-        out["decoys"] = {k: getattr(decoys, k) for k in ("LIVELY", "TONE", "TOUCH_SHARE", "RESHAPE_SHARE", "INSET",
-                                                         "FOCUS_SHARE", "SWAY", "SWAY_SHARE", "SWAY_FREQ",
-                                                         "SWAY_WHITE")}
+        names = ["LIVELY", "TONE", "TOUCH_SHARE", "RESHAPE_SHARE", "INSET", "FOCUS_SHARE"]
+        if decoys.SWAY:  # named only when on: a set made without it keeps the manifest (and fingerprint) it had
+            names += ["SWAY", "SWAY_SHARE", "SWAY_FREQ", "SWAY_WHITE"]
+        out["decoys"] = {k: getattr(decoys, k) for k in names}
     return json.loads(json.dumps(out))  # as the manifest stores it (tuples become lists)
 
 
