@@ -71,21 +71,16 @@ def generate(args: argparse.Namespace) -> None:
 def _crops(cache: Path, root: Path, size: int, split: str, first: int | None = None,
            methods: tuple[str, ...] | None = None) -> list[tuple]:
     """(frames T x S x S x 3 uint8, label, method, pair) of every video of ``split`` (of its ``first``
-    pairs only, and of ``methods``' fakes only, if given), from the crop cache."""
-    from dfbench import splits as S
-    from dfbench.layout import METHODS, REAL, video_path
+    pairs only, and of ``methods``' fakes only, if given), from the crop cache (filled where missing)."""
+    from dfbench.crops import CropCache
+    from dfbench.layout import REAL
+    from dfbench.probe import videos_of
 
-    dirs = [d for d in cache.rglob(f"*-{size}") if d.is_dir()]
-    if len(dirs) != 1:
-        raise SystemExit(f"{cache}: expected one crop folder of size {size}, found {[str(d) for d in dirs]}")
-    out = []
-    for a, b in S.load(root)[split][:first]:
-        names = [(REAL, i, 0) for i in (a, b)] + [(m, n, 1) for m in (methods or METHODS)
-                                                   for n in (f"{a}_{b}", f"{b}_{a}")]
-        for method, name, label in names:
-            rel = video_path(root, method, "c40", name).relative_to(root)
-            out.append((np.load(dirs[0] / rel.with_suffix(".npy")), label, method, f"{a}_{b}"))
-    return out
+    crops = CropCache(cache, root, "dataset", size=size)  # what `dfbench preprocess --size SIZE` fills
+    items = videos_of(root)[split]
+    keep = list(dict.fromkeys(v.pair for v in items))[:first]
+    return [(np.load(crops.get(Path(v.path)).path), v.label, v.method, v.pair) for v in items
+            if v.pair in keep and (v.method == REAL or not methods or v.method in methods)]
 
 
 def train(args: argparse.Namespace) -> None:
