@@ -3,23 +3,25 @@
 docs/synthetic-data.md's calibration tables were measured with this script. It is a diagnostic,
 not a benchmark run: it writes no record, and its trainer reads the test split every EVERY steps
 to show how far training can go, which a result must never do (records choose their checkpoint
-on the validation split). Two commands:
+on the validation split). The commands:
 
-    # a variant of the version-3 set: decoy constants and manipulation recipe overridden
-    .venv/bin/python benchmarks/synth_calibration.py generate /tmp/e16 --pairs 288,6,32 \\
-        --decoys '{"SWAY": 6.0}' --recipe '{"f2f_drift": 2.5}'
+    # a variant of the version-3 set: decoy constants overridden (e16; --recipe '{"f2f_jaw": false}'
+    # overrides fields of dfbench.synth.pairs.V3 the same way)
+    .venv/bin/python benchmarks/synth_calibration.py generate /tmp/e16 --pairs 288,6,32 --decoys '{"SWAY": 6.0}'
     .venv/bin/dfbench data probe /tmp/e16
     .venv/bin/dfbench preprocess --data /tmp/e16 --size 64 --cache /tmp/cache
     # the cpu-size clip model from the shipped stand-in weights, AdamW at a constant rate
-    .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --steps 5000
+    .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --steps 5000 \\
+        --scores clip.scores.json
     # the frame baseline on the same crops: cpu-size XceptionNet, 32 frames a step, 16 frames per video
-    .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --frame-model --wd 0
+    .venv/bin/python benchmarks/synth_calibration.py train /tmp/e16 --cache /tmp/cache --frame-model --wd 0 \\
+        --scores frame.scores.json
     # the two trainings' test AUCs per method with intervals, and the paired difference
     .venv/bin/python benchmarks/synth_calibration.py compare frame.scores.json clip.scores.json
 
 The generator's workers are spawned processes that import this file again, so the overrides travel
 in an environment variable that is applied when this module is imported (in the parent and in
-every worker alike).
+every worker alike). The set's manifest names the overridden recipe and decoys, as for any set.
 """
 
 from __future__ import annotations
