@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dfbench.synth.dataset import FRAME_SIZE, STRENGTH_V2, STRENGTH_V3
+from dfbench.synth.dataset import FRAME_SIZE, STRENGTHS
 from dfbench.synth.encode import write_h264
 from dfbench.synth.pairs import film, pair_videos, processed
 
@@ -45,7 +45,7 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 def pictures(seed: int, target: str, source: str, frame: int, version: int = 3, num_frames: int = 32,
              gain: float = 6.0) -> np.ndarray:
     """The picture (RGB uint8): rows raw frame, difference x ``gain``, compressed frame; columns real and methods."""
-    size, strength = FRAME_SIZE[version], {2: STRENGTH_V2, 3: STRENGTH_V3}[version]
+    size, strength = FRAME_SIZE[version], STRENGTHS[version]
     T, S = (film(seed, v, num_frames, size, version) for v in (target, source))
     lm = T.raw.landmarks[frame]
     raw_row, diff_row, c40_row = [], [], []

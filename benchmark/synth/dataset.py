@@ -40,6 +40,7 @@ STRENGTH_V3 = 3.0  # version 3: most fakes near their method's full strength, a 
 VERSION = 1  # the default version: what `dfbench run` generates when no --data is given
 VERSIONS = (1, 2, 3)  # a new version, never a change to an old one, whenever the same arguments would give other pixels
 FRAME_SIZE = {1: (192, 144), 2: (320, 240), 3: (320, 240)}  # (width, height) by version
+STRENGTHS = {1: STRENGTH, 2: STRENGTH_V2, 3: STRENGTH_V3}  # the default strength by version
 # (train, val, test) pairs by version: v2's test split sized for AUC intervals of +-0.05; v3 trains on 96
 # pairs, since the cpu clip models memorise 24 training identities (docs/synthetic-data.md)
 PAIRS = {1: (24, 6, 6), 2: (24, 6, 32), 3: (96, 6, 32)}
@@ -84,7 +85,7 @@ def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple
     pairs = PAIRS[version] if pairs is None else pairs
     frame_size = FRAME_SIZE[version] if frame_size is None else frame_size
     if strength is None:
-        strength = {1: STRENGTH, 2: STRENGTH_V2, 3: STRENGTH_V3}[version]
+        strength = STRENGTHS[version]
     extra = tuple(dict.fromkeys(c for c in extra_compressions if c != compression))
     manifest = _manifest(seed, compression, pairs, num_frames, frame_size, strength, version, extra)
     found = _read_manifest(out)
