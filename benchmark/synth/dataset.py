@@ -5,9 +5,10 @@ generating again with the same arguments returns at once. Work is split by targe
 its real video and the four fakes made from it share one scene) or by pair (version 2: both
 people are filmed once and each is the other's source) and spread over processes.
 
-Two generator versions exist, chosen with ``version``: 1, cartoon heads with scripted per-method
-traces (kept so its records stay reproducible), and 2, rendered faces manipulated by the real
-operations of each method with nuisances shared by real and fake videos (docs/synthetic-data.md).
+Generator versions, chosen with ``version``: 1, cartoon heads with scripted per-method traces (kept
+so its records stay reproducible); 2, rendered faces manipulated by the real operations of each
+method with nuisances shared by real and fake videos; 3, version 2 with decoys every video gets;
+4, version 3 with the expression sway decoy and more pairs (docs/synthetic-data.md).
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ from dfbench.synth.render import boxes, frames, render_face, scene
 GENERATOR = "dfbench.synth"
 STRENGTH_V3 = 3.0  # version 3: most fakes near their method's full strength, a few nearly invisible
 VERSION = 1  # the default version: what `dfbench run` generates when no --data is given
-VERSIONS = (1, 2, 3)  # a new version, never a change to an old one, whenever the same arguments would give other pixels
-FRAME_SIZE = {1: (192, 144), 2: (320, 240), 3: (320, 240)}  # (width, height) by version
-STRENGTHS = {1: STRENGTH, 2: STRENGTH_V2, 3: STRENGTH_V3}  # the default strength by version
+# a new version, never a change to an old one, whenever the same arguments would give other pixels
+VERSIONS = (1, 2, 3, 4)
+FRAME_SIZE = {1: (192, 144), 2: (320, 240), 3: (320, 240), 4: (320, 240)}  # (width, height) by version
+STRENGTHS = {1: STRENGTH, 2: STRENGTH_V2, 3: STRENGTH_V3, 4: STRENGTH_V3}  # the default strength by version
 # (train, val, test) pairs by version: v2's test split sized for AUC intervals of +-0.05; v3 trains on 96
-# pairs, since the cpu clip models memorise 24 training identities (docs/synthetic-data.md)
-PAIRS = {1: (24, 6, 6), 2: (24, 6, 32), 3: (96, 6, 32)}
+# pairs, since the cpu clip models memorise 24 training identities; v4 on 288, where the cpu clip model
+# learns the temporal method, and tests on 64, for +-0.05 on one method too (docs/synthetic-data.md)
+PAIRS = {1: (24, 6, 6), 2: (24, 6, 32), 3: (96, 6, 32), 4: (288, 6, 64)}
 SPLIT_STREAM = 0
 OWNER_MARK = ".dfbench_synthetic"  # says dfbench writes this folder, so an unfinished set may be replaced
 OUR_FOLDERS = ("original_sequences", "manipulated_sequences", "splits")

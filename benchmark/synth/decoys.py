@@ -101,7 +101,9 @@ class Retouch:
     sway_white: float = 0.0  # the share of the sway that is new every frame (a filter's or stabiliser's re-fit)
 
     @staticmethod
-    def draw(seed: int, name: str, method_index: int) -> Retouch:
+    def draw(seed: int, name: str, method_index: int, sway: float | None = None) -> Retouch:
+        """Video ``name``'s edits; ``sway`` is the most its inner face sways (None: the module's SWAY)."""
+        sway = SWAY if sway is None else sway
         a, _, b = name.partition("_")
         r = np.random.default_rng([seed, RETOUCH_STREAM, method_index, int(a), int(b or 0)])
         reshape = r.random() < RESHAPE_SHARE
@@ -111,10 +113,10 @@ class Retouch:
         extra = dict(inset=float(r2.uniform(0, INSET)),
                      focus=float(r2.uniform(0.4, 1.3)) if r2.random() < FOCUS_SHARE else 0.0,
                      focus_seed=int(r2.integers(1 << 30)))
-        if SWAY:  # a stream of its own again: with SWAY = 0 every other draw keeps its value
+        if sway:  # a stream of its own again: with SWAY = 0 every other draw keeps its value
             r3 = np.random.default_rng([seed, RETOUCH_STREAM + 200, method_index, int(a), int(b or 0)])
             if r3.random() < SWAY_SHARE:
-                extra.update(sway=float(np.exp(r3.uniform(np.log(0.3), np.log(SWAY)))),
+                extra.update(sway=float(np.exp(r3.uniform(np.log(0.3), np.log(sway)))),
                              sway_freq=float(r3.uniform(*SWAY_FREQ)), sway_seed=int(r3.integers(1 << 30)))
                 if SWAY_WHITE:
                     extra.update(sway_white=float(r3.uniform(0, SWAY_WHITE)))

@@ -24,8 +24,21 @@ PROCESS_STREAM = 17
 # outline by up to 2.5 px more, mostly new every frame, and NeuralTextures' render lands up to 2.5 px
 # further off: the temporal evidence the cpu-size clip models learn within their budget.
 V3 = Recipe(f2f_drift=2.5, f2f_white=0.65, nt_shift=2.5)
-RECIPES = {2: V2, 3: V3}
-DECOYS = {2: False, 3: True}  # lively faces and the face retouch (dfbench.synth.decoys), for real and fake alike
+# Version 4 (docs/synthetic-data.md, "Version 4"): version 3's recipe and decoys with the expression
+# sway decoy on (session 9's e16): in most videos, real or fake, the inner face sways against the
+# outline by up to V4_SWAY px, as a re-enactment's drift moves the same landmarks.
+V4_SWAY = 6.0
+RECIPES = {2: V2, 3: V3, 4: V3}
+# lively faces and the face retouch (dfbench.synth.decoys), for real and fake alike
+DECOYS = {2: False, 3: True, 4: True}
+
+
+def sway_of(version: int) -> float:
+    """The most a version's sway decoy moves the inner face, px (0 = off): version 4's own, else the
+    decoys module's SWAY (0 unless a calibration variant sets it)."""
+    from dfbench.synth import decoys
+
+    return V4_SWAY if version == 4 else decoys.SWAY
 
 
 def recipe_of(version: int) -> dict:
@@ -38,9 +51,10 @@ def recipe_of(version: int) -> dict:
     out = {"manipulations": asdict(RECIPES[version])}
     if DECOYS[version]:
         names = ["LIVELY", "TONE", "TOUCH_SHARE", "RESHAPE_SHARE", "INSET", "FOCUS_SHARE"]
-        if decoys.SWAY:  # named only when on: a set made without it keeps the manifest (and fingerprint) it had
-            names += ["SWAY", "SWAY_SHARE", "SWAY_FREQ", "SWAY_WHITE"]
         out["decoys"] = {k: getattr(decoys, k) for k in names}
+        if sway_of(version):  # named only when on: a set made without it keeps the manifest (and fingerprint) it had
+            out["decoys"].update(SWAY=sway_of(version), SWAY_SHARE=decoys.SWAY_SHARE, SWAY_FREQ=decoys.SWAY_FREQ,
+                                 SWAY_WHITE=decoys.SWAY_WHITE)
     return json.loads(json.dumps(out))  # as the manifest stores it (tuples become lists)
 
 
@@ -79,7 +93,8 @@ def processed(seed: int, name: str, method_index: int, frames: np.ndarray, targe
     t, _, s = name.partition("_")
     rng = np.random.default_rng([seed, PROCESS_STREAM, method_index, int(t), int(s or 0)])
     if DECOYS[version]:
-        frames = retouch(frames, Retouch.draw(seed, name, method_index), target.raw.landmarks, target.raw.points)
+        edits = Retouch.draw(seed, name, method_index, sway_of(version))
+        frames = retouch(frames, edits, target.raw.landmarks, target.raw.points)
     return post_process(frames, processing_for(seed, name, method_index), rng, target.raw.landmarks)
 
 
