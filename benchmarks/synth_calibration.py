@@ -8,6 +8,7 @@ on the validation split). The commands:
     # a variant of the version-3 set: decoy constants overridden (e16; --recipe '{"f2f_jaw": false}'
     # overrides fields of dfbench.synth.pairs.V3 the same way)
     .venv/bin/python benchmarks/synth_calibration.py generate /tmp/e16 --pairs 288,6,32 --decoys '{"SWAY": 6.0}'
+    # (e16's recipe is now synthetic version 4: `dfbench data synth --version 4` writes it with 64 test pairs)
     .venv/bin/dfbench data probe /tmp/e16
     .venv/bin/dfbench preprocess --data /tmp/e16 --size 64 --cache /tmp/cache
     # the cpu-size clip model from the shipped stand-in weights, AdamW at a constant rate
