@@ -2,7 +2,7 @@
 
 Version 4 is session 9's calibration variant e16 made a named version, so the set the docs measure is
 one `dfbench data synth --version 4` away. These tests pin that it is exactly that variant (same
-draws, same pixels) and that version 3's output did not move. What it measures is in
+draws, same pixels) and that version 3 keeps its manifest. What it measures is in
 docs/synthetic-data.md, "Version 4".
 """
 

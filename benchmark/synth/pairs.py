@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from dfbench.layout import METHODS, QP, REAL, boxes_path, video_path
+from dfbench.synth import decoys
 from dfbench.synth.decoys import Retouch, lively, retouch
 from dfbench.synth.encode import write_h264
 from dfbench.synth.fakes import FAKE_STREAM, MANIPULATIONS, V2, Recipe, Video
@@ -36,8 +37,6 @@ DECOYS = {2: False, 3: True, 4: True}
 def sway_of(version: int) -> float:
     """The most a version's sway decoy moves the inner face, px (0 = off): version 4's own, else the
     decoys module's SWAY (0 unless a calibration variant sets it)."""
-    from dfbench.synth import decoys
-
     return V4_SWAY if version == 4 else decoys.SWAY
 
 
@@ -45,8 +44,6 @@ def recipe_of(version: int) -> dict:
     """What a version >= 3 manifest names besides its arguments: the manipulations' recipe and the decoys'
     settings, so a set (and every record made on it) says exactly how its fakes were made."""
     from dataclasses import asdict
-
-    from dfbench.synth import decoys
 
     out = {"manipulations": asdict(RECIPES[version])}
     if DECOYS[version]:
