@@ -113,6 +113,20 @@ def test_scratch_is_resnet3d_never_pretrained():
     assert all(m.pretrainable for m in DETECTORS if m.name != "resnet3d_scratch")
 
 
+def test_3d_resnets_initialise_as_hara_et_al():
+    # The Runner calls init_weights(): Hara et al.'s code sets every BatchNorm weight to 1, where
+    # MMAction2's ResNet3d would zero each bottleneck's last one (which slowed cpu-size learning).
+    from mmaction.models.backbones.resnet3d import Bottleneck3d
+
+    for name in ("resnet3d", "resnet3d_se", "resnet3d_nl", "resnext3d", "resnext3d_nl"):
+        model = build(name, "cpu")
+        model.init_weights()
+        blocks = [m for m in model.backbone.modules() if isinstance(m, Bottleneck3d)]
+        assert len(blocks) == 4, name  # one bottleneck per stage at cpu size
+        assert all(torch.equal(b.conv3.bn.weight, torch.ones_like(b.conv3.bn.weight)) for b in blocks), name
+    assert load_config("resnet3d", "paper").model.backbone.zero_init_residual is False
+
+
 def test_i3d_r50_keeps_mmactions_settings():
     # Our base config repeats MMAction2's configs/_base_/models/i3d_r50.py (MMEngine's "mmaction::"
     # base needs pkg_resources, which setuptools 81+ no longer ships); this keeps the two equal.
