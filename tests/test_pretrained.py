@@ -439,6 +439,11 @@ def test_formula_pretraining_returns_a_backbone_checkpoint_the_loader_takes(tmp_
     summary = F.write("resnet3d", tmp_path / "resnet3d_cpu.pth", steps=2)
     assert summary["sha256"] == sha256_file(tmp_path / "resnet3d_cpu.pth") and summary["steps"] == 2
     assert 0 <= summary["held_out_accuracy"] <= 1 and summary["detector"] == "resnet3d"
+    # the shipped recipe's start: each bottleneck's last BatchNorm weight zeroed (F.ZERO_INIT_RESIDUAL),
+    # though the detector's own config now starts it at 1; two steps of AdamW at 1e-3 move it by < 0.01
+    state = torch.load(tmp_path / "resnet3d_cpu.pth", weights_only=True)["state_dict"]
+    assert float(state["backbone.layer1.0.conv3.bn.weight"].abs().max()) < 0.01
+    assert float(state["backbone.layer1.0.conv2.bn.weight"].min()) > 0.9
     model = model_of("resnet3d", "cpu", seed=5)
     info = P.load_pretrained(model, str(tmp_path / "resnet3d_cpu.pth"))
     backbone = [k for k in model.state_dict() if k.startswith("backbone.") and not k.endswith(NBT)]
