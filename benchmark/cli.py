@@ -403,13 +403,14 @@ def data():
 @click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
 @click.option("--pairs", default=None,
               help="Pairs in train,val,test. Default: the version's (1: 24,6,6; 2: 24,6,32; 3: 96,6,32; "
-                   "4: 288,6,64).")
+                   "4: 288,6,64; 5: 288,32,64).")
 @click.option("--frames", type=int, default=32, show_default=True, help="Frames per video.")
-@click.option("--version", "version", type=click.IntRange(1, 4), default=1, show_default=True,
+@click.option("--version", "version", type=click.IntRange(1, 5), default=1, show_default=True,
               help="Generator version: 1 = the embedded default (cartoon heads, scripted traces); 2 = rendered "
                    "faces and real manipulation operations; 3 = version 2 with decoys every video gets "
                    "(livelier faces, a face retouch) and stronger temporal errors; 4 = version 3 with the "
-                   "expression sway decoy, 288 training and 64 test pairs. 2-4 are opt-in while they are "
+                   "expression sway decoy, 288 training and 64 test pairs; 5 = version 4 with 32 validation pairs. "
+                   "2-5 are opt-in while they are "
                    "calibrated (docs/synthetic-data.md).")
 @click.option("--extra-compression", "extra", multiple=True, type=click.Choice(["raw", "c23", "c40"]),
               help="Also write every video at this compression (the same frames at its QP), for cross-compression "

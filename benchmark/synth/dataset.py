@@ -40,13 +40,18 @@ GENERATOR = "dfbench.synth"
 STRENGTH_V3 = 3.0  # version 3: most fakes near their method's full strength, a few nearly invisible
 VERSION = 1  # the default version: what `dfbench run` generates when no --data is given
 # a new version, never a change to an old one, whenever the same arguments would give other pixels
-VERSIONS = (1, 2, 3, 4)
-FRAME_SIZE = {1: (192, 144), 2: (320, 240), 3: (320, 240), 4: (320, 240)}  # (width, height) by version
-STRENGTHS = {1: STRENGTH, 2: STRENGTH_V2, 3: STRENGTH_V3, 4: STRENGTH_V3}  # the default strength by version
+VERSIONS = (1, 2, 3, 4, 5)
+FRAME_SIZE = {1: (192, 144), 2: (320, 240), 3: (320, 240), 4: (320, 240), 5: (320, 240)}  # (width, height) by version
+# the default strength by version
+STRENGTHS = {1: STRENGTH, 2: STRENGTH_V2, 3: STRENGTH_V3, 4: STRENGTH_V3, 5: STRENGTH_V3}
 # (train, val, test) pairs by version: v2's test split sized for AUC intervals of +-0.05; v3 trains on 96
 # pairs, since the cpu clip models memorise 24 training identities; v4 on 288, where the cpu clip model
-# learns the temporal method, and tests on 64, for +-0.05 on one method too (docs/synthetic-data.md)
-PAIRS = {1: (24, 6, 6), 2: (24, 6, 32), 3: (96, 6, 32), 4: (288, 6, 64)}
+# learns the temporal method, and tests on 64, for +-0.05 on one method too; v5 is v4 with 32 validation
+# pairs, since 6 cannot choose a checkpoint (docs/synthetic-data.md)
+PAIRS = {1: (24, 6, 6), 2: (24, 6, 32), 3: (96, 6, 32), 4: (288, 6, 64), 5: (288, 32, 64)}
+# version 5 deals version 4's splits (its train and test pairs, its first validation pairs) and draws the
+# validation pairs beyond these from new ids, so its train and test videos are version 4's byte for byte
+V4_VAL = 6
 SPLIT_STREAM = 0
 OWNER_MARK = ".dfbench_synthetic"  # says dfbench writes this folder, so an unfinished set may be replaced
 OUR_FOLDERS = ("original_sequences", "manipulated_sequences", "splits")
@@ -96,7 +101,7 @@ def generate(out: Path, *, seed: int = 0, compression: str = "c40", pairs: tuple
         return found
     _claim(out)
 
-    split_pairs = make_splits(seed, pairs)
+    split_pairs = make_splits(seed, pairs) if version < 5 else make_splits_v5(seed, pairs)
     (out / "splits").mkdir(parents=True, exist_ok=True)
     for name, ps in split_pairs.items():
         (out / "splits" / f"{name}.json").write_text(json.dumps(ps) + "\n")
@@ -144,6 +149,23 @@ def make_splits(seed: int, pairs: tuple[int, int, int]) -> dict[str, list[list[s
     all_pairs = [[ids[2 * k], ids[2 * k + 1]] for k in range(n // 2)]
     bounds = np.cumsum([0, *pairs])
     return {name: all_pairs[bounds[i]:bounds[i + 1]] for i, name in enumerate(SPLITS)}
+
+
+def make_splits_v5(seed: int, pairs: tuple[int, int, int]) -> dict[str, list[list[str]]]:
+    """Version 5's splits: version 4's for (train, up to V4_VAL, test) pairs, then the further validation
+    pairs from ids after those, paired at random; the train and test pairs (and their videos) stay version 4's."""
+    train, val, test = pairs
+    base = make_splits(seed, (train, min(val, V4_VAL), test))
+    first = 2 * (train + min(val, V4_VAL) + test)
+    extra = 2 * (val - min(val, V4_VAL))
+    if extra:
+        width = max(3, len(str(first - 1)))  # version 4's id width
+        if len(str(first + extra - 1)) > width:
+            raise DfbenchError(f"pairs {pairs!r}: version 5 adds validation ids up to {first + extra - 1}, wider than "
+                               f"version 4's {width}-digit ids; give fewer validation pairs")
+        ids = [f"{first + i:0{width}d}" for i in rng_for(seed, SPLIT_STREAM + 1).permutation(extra)]
+        base["val"] += [[ids[2 * k], ids[2 * k + 1]] for k in range(extra // 2)]
+    return base
 
 
 def run_job(job: Job) -> int:

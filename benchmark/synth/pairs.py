@@ -29,15 +29,16 @@ V3 = Recipe(f2f_drift=2.5, f2f_white=0.65, nt_shift=2.5)
 # sway decoy on (session 9's e16): in most videos, real or fake, the inner face sways against the
 # outline by up to V4_SWAY px, as a re-enactment's drift moves the same landmarks.
 V4_SWAY = 6.0
-RECIPES = {2: V2, 3: V3, 4: V3}
+# Version 5 makes its videos as version 4 does (it differs in its validation split: dfbench.synth.dataset)
+RECIPES = {2: V2, 3: V3, 4: V3, 5: V3}
 # lively faces and the face retouch (dfbench.synth.decoys), for real and fake alike
-DECOYS = {2: False, 3: True, 4: True}
+DECOYS = {2: False, 3: True, 4: True, 5: True}
 
 
 def sway_of(version: int) -> float:
-    """The most a version's sway decoy moves the inner face, px (0 = off): version 4's own, else the
-    decoys module's SWAY (0 unless a calibration variant sets it)."""
-    return V4_SWAY if version == 4 else decoys.SWAY
+    """The most a version's sway decoy moves the inner face, px (0 = off): version 4's own (and 5's), else
+    the decoys module's SWAY (0 unless a calibration variant sets it)."""
+    return V4_SWAY if version in (4, 5) else decoys.SWAY
 
 
 def recipe_of(version: int) -> dict:
