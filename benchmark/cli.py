@@ -604,8 +604,10 @@ def leaderboard(results, out, strict):
 @click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
               help="Paired pair-bootstrap resamples.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+@click.option("--method", default=None, help="Compare on the real videos and this manipulation's fakes only "
+                                             "(a record's per-method AUC), e.g. Face2Face.")
 @click.option("--json", "as_json", is_flag=True)
-def compare(record_a, record_b, resamples, seed, as_json):
+def compare(record_a, record_b, resamples, seed, method, as_json):
     """Is B's AUC different from A's on the same test videos? (paired pair bootstrap and DeLong)
 
     \b
@@ -613,13 +615,14 @@ def compare(record_a, record_b, resamples, seed, as_json):
     differ are refused, saying how.
     Example:
       dfbench compare results/A.json results/B.json --json
+      dfbench compare results/A.json results/B.json --method Face2Face
     """
     from dfbench.compare import compare as run_compare
     from dfbench.compare import format_comparison
     from dfbench.results import read_record
 
     a, b = read_record(record_a), read_record(record_b)
-    result = run_compare(a.to_dict(), b.to_dict(), n_resamples=resamples, seed=seed)
+    result = run_compare(a.to_dict(), b.to_dict(), n_resamples=resamples, seed=seed, method=method)
     click.echo(json.dumps(result, indent=1) if as_json else format_comparison(result))
 
 

@@ -93,9 +93,11 @@ def _grouping(pairs: list[str]) -> list[int]:
     return [first.setdefault(p, i) for i, p in enumerate(pairs)]
 
 
-def compare(a, b, n_resamples: int = 2000, seed: int = 0) -> dict:
+def compare(a, b, n_resamples: int = 2000, seed: int = 0, method: str | None = None) -> dict:
     """B's AUC against A's on the same test videos; ``a`` and ``b`` are record dicts (as stored in
-    results/*.json; a ``RunResult`` works too).
+    results/*.json; a ``RunResult`` works too). ``method`` compares on the real videos and that
+    method's fakes only, as a record's ``per_method`` AUC is computed (``method`` is then returned
+    as ``manipulation``).
 
     Returns ``{"a", "b", "n_videos", "n_real", "n_fake", "auc_a", "auc_b", "delta" (auc_b - auc_a),
     "delta_ci95", "p_value", "method", "resamples", "seed", "unit", "clusters", "dropped",
@@ -106,7 +108,7 @@ def compare(a, b, n_resamples: int = 2000, seed: int = 0) -> dict:
     a, b = _as_dict(a), _as_dict(b)
     va, vb = ({v["key"]: v for v in r["videos"]} for r in (a, b))
     _same_videos(va, vb)
-    keys = sorted(va)
+    keys = sorted(va) if method is None else _of_method(va, method)
     labels = np.array([int(va[k]["label"]) for k in keys])
     if min((labels == 0).sum(), (labels == 1).sum()) < 2:
         raise DfbenchError(f"the records' test videos hold {(labels == 0).sum()} real and {(labels == 1).sum()} "
@@ -124,7 +126,19 @@ def compare(a, b, n_resamples: int = 2000, seed: int = 0) -> dict:
         "method": boot["method"], "resamples": boot["resamples"], "seed": boot["seed"], "unit": boot["unit"],
         "clusters": boot["clusters"], "dropped": boot["dropped"], "pairs_from": source,
         "delong": {"z": dl["z"], "p_value": dl["p_value"], "delta_var": dl["delta_var"]},
+        "manipulation": method,
     }
+
+
+def _of_method(videos: dict, method: str) -> list[str]:
+    """The keys of the real videos and of ``method``'s fakes; a one-line error naming the methods
+    there are when ``method`` has no fake among them."""
+    fakes = sorted({str(v.get("method") or k.split("/", 1)[0]) for k, v in videos.items() if int(v["label"]) == 1})
+    if method not in fakes:
+        raise DfbenchError(f"--method {method}: the records' test videos hold no fakes of it; use one of "
+                           f"{', '.join(fakes) or '(none)'}")
+    return sorted(k for k, v in videos.items()
+                  if int(v["label"]) == 0 or str(v.get("method") or k.split("/", 1)[0]) == method)
 
 
 def _p(p) -> str:
@@ -136,7 +150,8 @@ def format_comparison(result: dict) -> str:
     DeLong's z and p and what the test set was."""
     ci = result["delta_ci95"]
     interval = f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else ""
-    first = (f"AUC {result['auc_a']:.3f} (A: {result['a']}) vs {result['auc_b']:.3f} (B: {result['b']}): "
+    on = f"{result['manipulation']}: " if result.get("manipulation") else ""
+    first = (f"{on}AUC {result['auc_a']:.3f} (A: {result['a']}) vs {result['auc_b']:.3f} (B: {result['b']}): "
              f"B - A = {result['delta']:+.3f}{interval}, p = {_p(result['p_value'])} "
              f"(paired pair bootstrap, {result['resamples']} resamples, 95% percentile interval)")
     dl = result["delong"]

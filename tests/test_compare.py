@@ -63,6 +63,21 @@ def test_compare_computes_both_tests_on_the_same_videos():
     assert res["method"] == "paired pair-clustered bootstrap, percentile" and res["resamples"] == 500
 
 
+def test_compare_on_one_method_uses_its_fakes_and_every_real_video():
+    a, b = record("xception", 4, with_pairs=True), record("resnext3d_nl", 5, with_pairs=True, strength=1.6)
+    res = compare(a, b, n_resamples=300, method="FaceSwap")
+    keep = [v for v in sorted(a["videos"], key=lambda v: v["key"]) if v["method"] in ("original", "FaceSwap")]
+    keep_b = {v["key"]: v["score"] for v in b["videos"]}
+    y = np.array([v["label"] for v in keep])
+    assert res["auc_a"] == pytest.approx(roc_auc_score(y, [v["score"] for v in keep]))
+    assert res["auc_b"] == pytest.approx(roc_auc_score(y, [keep_b[v["key"]] for v in keep]))
+    assert (res["n_videos"], res["n_real"], res["n_fake"], res["manipulation"]) == (48, 24, 24, "FaceSwap")
+    assert res["auc_a"] != pytest.approx(compare(a, b, n_resamples=300)["auc_a"])  # not the all-methods AUC
+    assert format_comparison(res).startswith("FaceSwap: AUC ")
+    with pytest.raises(DfbenchError, match="no fakes of it; use one of Deepfakes, FaceSwap"):
+        compare(a, b, method="Face2Face")
+
+
 def test_compare_uses_stored_pairs_and_they_group_like_the_keys():
     a, b = record("x", 1, with_pairs=True), record("y", 2, with_pairs=True)
     res = compare(a, b, n_resamples=300)
@@ -146,6 +161,11 @@ def test_compare_cli_on_two_stored_records_and_its_bad_input(cli, tiny_synth, tm
     assert {"delta_ci95", "p_value", "method", "delong"} <= set(result)
     code, out, _ = cli("compare", str(a), str(b))
     assert code == 0 and out.startswith(f"AUC {result['auc_a']:.3f} (A: ")
+    code, out, err = cli("compare", str(a), str(b), "--method", "Deepfakes", "--json")
+    assert code == 0, err
+    assert json.loads(out)["auc_a"] == pytest.approx(ra["metrics"]["per_method"]["Deepfakes"]["auc"])
+    code, _, err = cli("compare", str(a), str(b), "--method", "Face2Face")
+    assert code == 2 and "no fakes of it; use one of Deepfakes" in err and err.count("\n") == 1
     other = made(0, "FaceSwap")
     code, _, err = cli("compare", str(a), str(other))
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
