@@ -78,7 +78,7 @@ def test_an_unknown_version_is_refused(tmp_path):
     from dfbench.errors import DfbenchError
 
     with pytest.raises(DfbenchError, match="version"):
-        generate(tmp_path / "x", pairs=(1, 0, 0), version=5)
+        generate(tmp_path / "x", pairs=(1, 0, 0), version=6)
 
 
 def test_the_landmarks_are_the_faces(pair):
