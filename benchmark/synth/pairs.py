@@ -33,12 +33,13 @@ V4_SWAY = 6.0
 RECIPES = {2: V2, 3: V3, 4: V3, 5: V3}
 # lively faces and the face retouch (dfbench.synth.decoys), for real and fake alike
 DECOYS = {2: False, 3: True, 4: True, 5: True}
+SWAYS = {4: V4_SWAY, 5: V4_SWAY}  # the versions whose sway decoy is on, px
 
 
 def sway_of(version: int) -> float:
-    """The most a version's sway decoy moves the inner face, px (0 = off): version 4's own (and 5's), else
+    """The most a version's sway decoy moves the inner face, px (0 = off): the version's own (SWAYS), else
     the decoys module's SWAY (0 unless a calibration variant sets it)."""
-    return V4_SWAY if version in (4, 5) else decoys.SWAY
+    return SWAYS.get(version, decoys.SWAY)
 
 
 def recipe_of(version: int) -> dict:
