@@ -19,6 +19,9 @@ Formatting is fixed so the output is byte-for-byte reproducible:
   the sample standard deviation, the count and the pooled interval, "87.50 ± 1.20 (n=3) [84.1, 90.2]".
   The Source column lists the seeds. One row per configuration keeps the tables the
   paper's size however many seeds are run.
+- Detectors that are one model under two names (the same settings but the name, the same score on
+  every test video: ``resnet3d`` at the cpu size, with no Kinetics weights, is ``resnet3d_scratch``)
+  share one row, ``resnet3d = resnet3d_scratch``, with a note (:mod:`dfbench.same_model`).
 - Detectors in the paper's order (image baselines, I3D, 3D ResNet variants, 3D ResNeXt
   variants), then unknown ones (third-party plugins) alphabetically; within a detector the
   paper's row first, then measured rows by data, compression, size, protocol, version.
@@ -45,7 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dfbench import board_stats, board_unseen, cost_table
+from dfbench import board_stats, board_unseen, cost_table, same_model
 from dfbench import reference as ref
 from dfbench.layout import METHODS, SHORT  # METHODS is the paper's column order
 from dfbench.results import RunResult, load_all
@@ -159,7 +162,8 @@ def _run_method(r: RunResult) -> str:
 
 
 def _detector_key(order: dict[str, int]):
-    return lambda name: (order.get(name, len(order)), name)
+    """Paper order by name; a merged row (``a = b``, :mod:`dfbench.same_model`) sorts as its first name."""
+    return lambda name: (order.get(same_model.first_name(name), len(order)), name)
 
 
 # --- number formatting ---------------------------------------------------------------------------
@@ -255,24 +259,6 @@ def _by_detector(records: Iterable[RunResult], with_methods: bool) -> dict[str, 
     return out
 
 
-def _same_model_notes(records: Iterable[RunResult], dkey) -> list[str]:
-    """Rows that are one model under two names: detectors whose records of one run, seed and data gave the
-    same score on every test video (e.g. a pretrained variant at a size with no pretrained weights)."""
-    groups: dict[tuple, list[str]] = defaultdict(list)
-    for r in records:
-        scores = tuple(sorted((v.key, v.score) for v in r.videos))
-        groups[(r.run, r.seed, r.size, r.dataset.fingerprint, scores)].append(r.detector)
-    notes = []
-    for (run, seed, size, _, _), dets in sorted(groups.items(), key=lambda kv: kv[0][:3]):
-        dets = sorted(set(dets), key=dkey)
-        if len(dets) > 1:
-            names = " and ".join(f"`{escape(d)}`" for d in dets)
-            notes.append(f"{names} gave the same score on every test video ({run}, {size} size, seed {seed}): here "
-                         "they are one model under two names (a pretrained variant without its weights starts from "
-                         "the same initialisation as its from-scratch twin); count them once.")
-    return [""] + notes if notes else []
-
-
 def _section_all(results: list[RunResult], reference: Sequence[ref.ReferenceRow], dkey) -> list[str]:
     paper: dict[str, dict[str, ref.ReferenceRow]] = defaultdict(dict)
     for row in reference:
@@ -322,7 +308,6 @@ def _section_all(results: list[RunResult], reference: Sequence[ref.ReferenceRow]
         _table(rows, columns, {"TCR (%)", "AUC", SKIPPED}),
         *_notes(set(paper)),
         *_reading_note(bool(row_records), "AUC"),
-        *_same_model_notes((r for r in results if r.protocol_kind == "all"), dkey),
     ]
 
 
@@ -458,7 +443,8 @@ def render(
     ]
     by_file = {r.file_name: r for r in results}
     results, superseded = latest(results)
-    lines += _section_all(results, reference, dkey) + [""]
+    results, one_model = same_model.merge(results, dkey, escape)  # one row for one model under two names
+    lines += _section_all(results, reference, dkey) + one_model + [""]
     lines += _section_per_method("single", results, reference, dkey) + [""]
     lines += _section_per_method("cross", results, reference, dkey) + [""]
     lines += board_unseen.sections(results, by_file, dkey, escape, _table)  # cross-dataset, -compression, robustness

@@ -240,20 +240,59 @@ def test_reference_loads_typed_rows():
     assert "10.1007/978-3-030-87664-7_10" in reference.CITATION
 
 
-def test_one_model_under_two_names_is_said_once():
-    """Two detectors with the same score on every test video of one run are flagged (resnet3d at cpu size
-    without Kinetics weights is resnet3d_scratch); a different score anywhere is not."""
+def test_one_model_under_two_names_is_one_row():
+    """Two detectors with the same settings but the name and the same score on every test video (resnet3d at
+    the cpu size, without Kinetics weights, is resnet3d_scratch) are one row with a note; a different score
+    anywhere, or different settings, keeps two rows."""
     a = _record("resnet3d", "all", "all", METHODS, METHODS, 0.9)
     b = _record("resnet3d_scratch", "all", "all", METHODS, METHODS, 0.9)
+    settings = {"detector": {"name": "resnet3d", "config_sha256": "c" * 64}, "training": {"pretrained": None}}
+    a.settings = settings
+    b.settings = {"detector": {"name": "resnet3d_scratch", "config_sha256": "c" * 64}, "training": {"pretrained": None}}
     b.videos = list(a.videos)
     c = _record("resnext3d", "all", "all", METHODS, METHODS, 0.9)
+    text = leaderboard.render([b, c, a], reference=[])
+    assert [r["Detector"] for r in _table(text, "## Protocol `all`")] == ["resnet3d = resnet3d_scratch", "resnext3d"]
+    notes = [line for line in text.splitlines() if "are one model here" in line]
+    assert len(notes) == 1
+    assert notes[0].startswith("> `resnet3d` and `resnet3d_scratch` are one model here, shown as one row "
+                               "`resnet3d = resnet3d_scratch` (1 record(s): ffpp-lq-all all")
+    assert leaderboard.render([a, b, c], reference=[]) == text  # the order records come in does not matter
+
+    b.settings = {"detector": {"name": "resnet3d_scratch", "config_sha256": "d" * 64}, "training": {"pretrained": None}}
     text = leaderboard.render([a, b, c], reference=[])
-    notes = [line for line in text.splitlines() if "one model under two names" in line]
-    assert notes == ["`resnet3d` and `resnet3d_scratch` gave the same score on every test video (all, cpu size, "
-                     "seed 0): here they are one model under two names (a pretrained variant without its weights "
-                     "starts from the same initialisation as its from-scratch twin); count them once."]
+    assert {r["Detector"] for r in _table(text, "## Protocol `all`")} == {"resnet3d", "resnet3d_scratch", "resnext3d"}
+    assert "are one model here" not in text and "although their settings differ" in text
+
+    b.settings = dict(settings, detector={"name": "resnet3d_scratch", "config_sha256": "c" * 64})
     b.videos = [VideoScore(key="original/000", method="original", label=0, score=a.videos[0].score + 1e-9)]
-    assert "one model under two names" not in leaderboard.render([a, b, c], reference=[])
+    text = leaderboard.render([a, b, c], reference=[])
+    assert len(_table(text, "## Protocol `all`")) == 3
+    assert "one model" not in text and "settings differ" not in text
+
+
+def test_one_model_merges_evaluation_records_named_after_their_training_runs():
+    """An evaluation record names its training run by file, settings id and checkpoint hash, all of which carry
+    the detector's name: two such records of one model are still one row."""
+    def pair(name):
+        r = _record(name, "all", "all", METHODS, METHODS, 0.9)
+        r.videos = [VideoScore(key="original/000", method="original", label=0, score=0.25)]
+        r.settings = {"detector": {"name": name}}
+        return r
+
+    a, b = pair("resnet3d"), pair("resnet3d_scratch")
+    a.settings_id, b.settings_id = "a" * 12, "b" * 12
+    ea = _evaluation("resnet3d", "cross-dataset", "celebdf", 0.7, trained=a, dataset="synthetic-celebdf")
+    eb = _evaluation("resnet3d_scratch", "cross-dataset", "celebdf", 0.7, trained=b, dataset="synthetic-celebdf")
+    for e, t in ((ea, a), (eb, b)):
+        e.videos = [VideoScore(key="real/000", method="real", label=0, score=0.5)]
+        e.settings = {"perturbation": None, "trained": {"record": t.file_name, "settings_id": t.settings_id,
+                                                         "checkpoint_sha256": t.detector[0] * 64,
+                                                         "settings": {"detector": {"name": t.detector}}}}
+    text = leaderboard.render([a, b, ea, eb], reference=[])
+    rows = [line for line in text.splitlines() if line.startswith("| resnet3d")]
+    assert len(rows) == 2 and all(line.startswith("| resnet3d = resnet3d_scratch ") for line in rows)  # all, celebdf
+    assert "(2 record(s): ffpp-lq-all all, ffpp-lq-cross-dataset celebdf; cpu size)" in text
 
 
 def _evaluation(detector, kind, run, auc, *, trained, dataset="synthetic", compression="c40", perturbation=None):
