@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dfbench import board_stats, board_unseen, cost_table, same_model
+from dfbench import board_stats, board_unseen, cost_table, probe_detector, same_model
 from dfbench import reference as ref
 from dfbench.layout import METHODS, SHORT  # METHODS is the paper's column order
 from dfbench.results import RunResult, load_all
@@ -444,7 +444,8 @@ def render(
     by_file = {r.file_name: r for r in results}
     results, superseded = latest(results)
     results, one_model = same_model.merge(results, dkey, escape)  # one row for one model under two names
-    lines += _section_all(results, reference, dkey) + one_model + [""]
+    floor = ["", f"> {probe_detector.BOARD_NOTE}"] if any(r.detector == probe_detector.NAME for r in results) else []
+    lines += _section_all(results, reference, dkey) + one_model + floor + [""]
     lines += _section_per_method("single", results, reference, dkey) + [""]
     lines += _section_per_method("cross", results, reference, dkey) + [""]
     lines += board_unseen.sections(results, by_file, dkey, escape, _table)  # cross-dataset, -compression, robustness

@@ -16,8 +16,8 @@ from dfbench import hookspecs
 from dfbench.detector import DetectorSource, DetectorSpec
 from dfbench.errors import DfbenchError
 
-# Core modules that implement hooks: the built-in face finders and datasets.
-DEFAULT_PLUGINS = ("dfbench.faces", "dfbench.datasets.builtin")
+# Core modules that implement hooks: the built-in face finders, datasets and the shortcut probe detector.
+DEFAULT_PLUGINS = ("dfbench.faces", "dfbench.datasets.builtin", "dfbench.probe_detector")
 ENTRY_POINT_GROUP = "dfbench"
 
 pm = pluggy.PluginManager("dfbench")

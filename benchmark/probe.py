@@ -27,6 +27,10 @@ from dfbench.layout import METHODS, REAL, boxes_path, video_path
 
 MAX_FRAMES = 32  # frames read per video, evenly spaced: the features are means over frames
 FILE_SIZE = "file_kb_per_frame"
+ALIGNED_FEATURES = (
+    "aligned_tdiff", "aligned_tdiff_inner_over_outer", "aligned_tdiff_mouth", "aligned_tdiff_eyes",
+    "aligned_flicker_inner", "aligned_lap_tstd", "aligned_edge_ring_over_inner", "aligned_colour_gap_ring",
+)
 FEATURES = (
     FILE_SIZE,
     "frame_r", "frame_g", "frame_b", "frame_std",
@@ -36,9 +40,12 @@ FEATURES = (
     "tdiff_frame", "tdiff_face", "tdiff_face_over_frame", "tdiff_mouth", "tdiff_hf_face",
     "flicker_face", "flicker_frame", "flicker_face_over_frame", "lap_face_tstd",
     "blockiness", "noise_background", "mouth_redness",
-    "aligned_tdiff", "aligned_tdiff_inner_over_outer", "aligned_tdiff_mouth", "aligned_tdiff_eyes",
-    "aligned_flicker_inner", "aligned_lap_tstd", "aligned_edge_ring_over_inner", "aligned_colour_gap_ring",
+    *ALIGNED_FEATURES,
 )
+# The features a face crop carries by itself (no frame around it, no file): what the shortcut_probe
+# detector (dfbench.probe_detector) computes from the crops every detector reads.
+CROP_FEATURES = ("face_r", "face_g", "face_b", "face_std", "face_saturation", "lap_face", "lap_face_tstd",
+                 "tdiff_face", "flicker_face", "mouth_redness", *ALIGNED_FEATURES)
 ALIGNED = 48  # box-aligned face crops (what a detector sees), for the stabilised temporal features
 # Gates on the default synthetic set (issue 10): the probe must stay below these test AUCs.
 GATE_ALL, GATE_SINGLE, GATE_FILE_SIZE = 0.70, 0.75, 0.60
@@ -166,27 +173,9 @@ def video_features(path: str) -> np.ndarray:
             tdiff["hf"].append(np.abs(hp - php)[face].mean())
         prev = (g, hp)
 
-    a = ALIGNED
-    inner_sl = (slice(a // 4, 3 * a // 4),) * 2
-    mouth_sl = (slice(int(a * .68), int(a * .9)), slice(a // 3, 2 * a // 3))
-    eyes_sl = (slice(int(a * .3), int(a * .48)), slice(a // 6, 5 * a // 6))
-    outer = np.ones((a, a), bool)
-    outer[a // 8:7 * a // 8, a // 8:7 * a // 8] = False
-    dc = np.abs(np.diff(crops, axis=0)) if t > 1 else np.zeros((1, a, a), np.float32)
-    lap_c = np.array([cv2.Laplacian(c, cv2.CV_32F).var() for c in crops])
-    # where a blending seam would be: a ring inside the face outline, against the face's inside
-    yy, xx = (np.mgrid[0:a, 0:a] + 0.5) / (a / 2) - 1
-    rho = np.hypot(xx / 0.62, (yy - 0.05) / 0.75)
-    ring_in, ring_out, disk = (rho > 0.6) & (rho < 0.8), (rho > 0.85) & (rho < 1.0), rho < 0.5
-    grads = np.mean([np.hypot(cv2.Sobel(c, cv2.CV_32F, 1, 0), cv2.Sobel(c, cv2.CV_32F, 0, 1)) for c in crops], 0)
-    mean_crop = colour_crops.mean(0)
-    inner_mean = crops[:, inner_sl[0], inner_sl[1]].mean((1, 2))
     m = {k: np.asarray(v, np.float64) for k, v in per.items()}
     td = {k: np.asarray(v, np.float64) if v else np.zeros(1) for k, v in tdiff.items()}
     eps = 1e-6
-
-    def flicker(x):  # frame-to-frame change of a mean level, with its slow drift removed
-        return float(np.abs(np.diff(x, 2)).mean()) if len(x) > 2 else 0.0
 
     frame_rgb, face_rgb = m["frame_rgb"].mean(0), m["face_rgb"].mean(0)
     values = {
@@ -203,22 +192,82 @@ def video_features(path: str) -> np.ndarray:
         "tdiff_frame": td["frame"].mean(), "tdiff_face": td["face"].mean(),
         "tdiff_face_over_frame": np.log((td["face"].mean() + eps) / (td["frame"].mean() + eps)),
         "tdiff_mouth": td["mouth"].mean(), "tdiff_hf_face": td["hf"].mean(),
-        "flicker_face": flicker(m["face_mean"]), "flicker_frame": flicker(m["frame_mean"]),
-        "flicker_face_over_frame": np.log((flicker(m["face_mean"]) + eps) / (flicker(m["frame_mean"]) + eps)),
+        "flicker_face": _flicker(m["face_mean"]), "flicker_frame": _flicker(m["frame_mean"]),
+        "flicker_face_over_frame": np.log((_flicker(m["face_mean"]) + eps) / (_flicker(m["frame_mean"]) + eps)),
         "lap_face_tstd": float(m["lap_face"].std() / (m["lap_face"].mean() + eps)),
         "blockiness": m["block"].mean(), "noise_background": m["noise"].mean(),
         "mouth_redness": m["redness"].mean(),
+        **aligned_features(crops, colour_crops),
+    }
+    return np.array([float(values[f]) for f in FEATURES], np.float64)
+
+
+def _flicker(x) -> float:
+    """Frame-to-frame change of a mean level, with its slow drift removed."""
+    return float(np.abs(np.diff(x, 2)).mean()) if len(x) > 2 else 0.0
+
+
+def aligned_features(crops: np.ndarray, colour_crops: np.ndarray) -> dict[str, float]:
+    """The ``aligned_*`` features of (T, A, A) grey and (T, A, A, 3) colour face crops of side A = ALIGNED,
+    stabilised on the face box: temporal change inside the face against its outline, of the mouth and eyes,
+    the inner face's flicker, sharpness over time, and a blending seam's edges and colour step."""
+    import cv2
+
+    t, a = len(crops), crops.shape[1]
+    eps = 1e-6
+    inner_sl = (slice(a // 4, 3 * a // 4),) * 2
+    mouth_sl = (slice(int(a * .68), int(a * .9)), slice(a // 3, 2 * a // 3))
+    eyes_sl = (slice(int(a * .3), int(a * .48)), slice(a // 6, 5 * a // 6))
+    outer = np.ones((a, a), bool)
+    outer[a // 8:7 * a // 8, a // 8:7 * a // 8] = False
+    dc = np.abs(np.diff(crops, axis=0)) if t > 1 else np.zeros((1, a, a), np.float32)
+    lap_c = np.array([cv2.Laplacian(c, cv2.CV_32F).var() for c in crops])
+    # where a blending seam would be: a ring inside the face outline, against the face's inside
+    yy, xx = (np.mgrid[0:a, 0:a] + 0.5) / (a / 2) - 1
+    rho = np.hypot(xx / 0.62, (yy - 0.05) / 0.75)
+    ring_in, ring_out, disk = (rho > 0.6) & (rho < 0.8), (rho > 0.85) & (rho < 1.0), rho < 0.5
+    grads = np.mean([np.hypot(cv2.Sobel(c, cv2.CV_32F, 1, 0), cv2.Sobel(c, cv2.CV_32F, 0, 1)) for c in crops], 0)
+    mean_crop = colour_crops.mean(0)
+    inner_mean = crops[:, inner_sl[0], inner_sl[1]].mean((1, 2))
+    return {
         "aligned_tdiff": float(dc.mean()),
         "aligned_tdiff_inner_over_outer": float(np.log((dc[:, inner_sl[0], inner_sl[1]].mean() + eps)
                                                        / (dc[:, outer].mean() + eps))),
         "aligned_tdiff_mouth": float(dc[:, mouth_sl[0], mouth_sl[1]].mean()),
         "aligned_tdiff_eyes": float(dc[:, eyes_sl[0], eyes_sl[1]].mean()),
-        "aligned_flicker_inner": flicker(inner_mean),
+        "aligned_flicker_inner": _flicker(inner_mean),
         "aligned_lap_tstd": float(lap_c.std() / (lap_c.mean() + eps)),
         "aligned_edge_ring_over_inner": float(np.log((grads[ring_in].mean() + eps) / (grads[disk].mean() + eps))),
         "aligned_colour_gap_ring": float(np.abs(mean_crop[ring_in].mean(0) - mean_crop[ring_out].mean(0)).mean()),
     }
-    return np.array([float(values[f]) for f in FEATURES], np.float64)
+
+
+def crop_features(frames: np.ndarray) -> np.ndarray:
+    """The CROP_FEATURES of (T, S, S, 3) uint8 RGB face crops (as the crop cache stores them), in that order:
+    colour, sharpness and change over time of the face (the crop's central 3/4: the cache enlarges the
+    face box 1.3x), and the ``aligned_*`` features on the crops resized to ALIGNED pixels."""
+    import cv2
+
+    rgb = np.stack([cv2.resize(np.ascontiguousarray(f), (ALIGNED, ALIGNED), interpolation=cv2.INTER_AREA)
+                    for f in frames]).astype(np.float32)
+    grey = rgb @ np.float32([0.299, 0.587, 0.114])
+    a, eps = ALIGNED, 1e-6
+    face = (slice(a // 8, 7 * a // 8),) * 2
+    mouth = (slice(int(a * .68), int(a * .9)), slice(a // 3, 2 * a // 3))
+    fr = rgb[:, face[0], face[1]]
+    lap = np.array([cv2.Laplacian(g, cv2.CV_32F)[face].var() for g in grey])
+    tdiff = np.abs(np.diff(grey[:, face[0], face[1]], axis=0)).mean() if len(grey) > 1 else 0.0
+    mr = rgb[:, mouth[0], mouth[1]]
+    colour = fr.reshape(-1, 3).mean(0)
+    values = {
+        "face_r": colour[0], "face_g": colour[1], "face_b": colour[2], "face_std": grey[:, face[0], face[1]].std(),
+        "face_saturation": (fr.max(-1) - fr.min(-1)).mean(), "lap_face": np.log(lap.mean() + eps),
+        "lap_face_tstd": lap.std() / (lap.mean() + eps), "tdiff_face": tdiff,
+        "flicker_face": _flicker(grey[:, face[0], face[1]].mean((1, 2))),
+        "mouth_redness": (mr[..., 0] - mr[..., 1]).mean(),
+        **aligned_features(grey, rgb),
+    }
+    return np.array([float(values[f]) for f in CROP_FEATURES], np.float64)
 
 
 def _single_threaded() -> None:

@@ -335,3 +335,12 @@ def test_unseen_data_sections_average_levels_and_name_training_and_test_data():
     assert row["DF-1.0 mean"] == f"{(6 * 0.9 + 0.8) / 7:.3f}"  # DeeperForensics' types only: not the QP sweep
     assert row["Tested on"] == "synthetic c40 test split, perturbed"
     assert "Not shown" not in md
+
+
+def test_the_shortcut_probe_row_is_explained_as_the_floor():
+    a = _record("resnext3d_nl", "all", "all", METHODS, METHODS, 0.9)
+    floor = _record("shortcut_probe", "all", "all", METHODS, METHODS, 0.7)
+    assert "is not a deepfake detector but the floor" not in leaderboard.render([a], reference=[])
+    text = leaderboard.render([a, floor], reference=[])
+    assert [r["Detector"] for r in _table(text, "## Protocol `all`")] == ["resnext3d_nl", "shortcut_probe"]
+    assert text.count("is not a deepfake detector but the floor") == 1
