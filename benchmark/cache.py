@@ -28,12 +28,16 @@ def cache_root(explicit: str | os.PathLike | None = None) -> Path:
 
 def embedded_dataset(cache: Path, compression: str, progress: Callable[[str], None] | None = None,
                      launcher: str = "none") -> Path:
-    """The synthetic FF++ set, generated once into the cache (a no-op when already complete)."""
+    """The embedded synthetic FF++ set (version EMBEDDED_VERSION at EMBEDDED_PAIRS), generated once into the
+    cache (a no-op when already complete)."""
     from dfbench import synth
+    from dfbench.synth.dataset import EMBEDDED_PAIRS, EMBEDDED_VERSION
 
-    out = cache / "synthetic" / f"ffpp-{compression}-seed{SYNTH_SEED}"
+    size = "x".join(map(str, EMBEDDED_PAIRS))  # a folder per version and size: an old default's set is kept
+    out = cache / "synthetic" / f"ffpp-{compression}-seed{SYNTH_SEED}-v{EMBEDDED_VERSION}-{size}"
     if not distributed.is_main(launcher):  # generating clears the folder first: only rank 0 may
         distributed.wait_for(lambda: (out / SYNTHETIC_MANIFEST).is_file(), f"the synthetic set in {out}")
     cb = (lambda i, n: progress(f"generating synthetic data: {i}/{n} videos")) if progress else None
-    synth.generate(out, seed=SYNTH_SEED, compression=compression, progress=cb)
+    synth.generate(out, seed=SYNTH_SEED, compression=compression, pairs=EMBEDDED_PAIRS, version=EMBEDDED_VERSION,
+                   progress=cb)
     return out

@@ -402,16 +402,17 @@ def data():
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--compression", type=click.Choice(["raw", "c23", "c40"]), default="c40", show_default=True)
 @click.option("--pairs", default=None,
-              help="Pairs in train,val,test. Default: the version's (1: 24,6,6; 2: 24,6,32; 3: 96,6,32; "
-                   "4: 288,6,64; 5: 288,32,64).")
+              help="Pairs in train,val,test. Default: with --version, that version's full size (1: 24,6,6; "
+                   "2: 24,6,32; 3: 96,6,32; 4: 288,6,64; 5: 288,32,64, the leaderboard's); without, the embedded "
+                   "default's 24,6,16.")
 @click.option("--frames", type=int, default=32, show_default=True, help="Frames per video.")
-@click.option("--version", "version", type=click.IntRange(1, 5), default=1, show_default=True,
-              help="Generator version: 1 = the embedded default (cartoon heads, scripted traces); 2 = rendered "
-                   "faces and real manipulation operations; 3 = version 2 with decoys every video gets "
-                   "(livelier faces, a face retouch) and stronger temporal errors; 4 = version 3 with the "
-                   "expression sway decoy, 288 training and 64 test pairs; 5 = version 4 with 32 validation pairs. "
-                   "2-5 are opt-in while they are "
-                   "calibrated (docs/synthetic-data.md).")
+@click.option("--version", "version", type=click.IntRange(1, 5), default=None,
+              help="Generator version. Default: the embedded default, version 5 at 24,6,16 pairs (what `dfbench "
+                   "run` uses without --data). 1 = cartoon heads with scripted traces (the default until "
+                   "2026-12-02); 2 = rendered faces and real manipulation operations; 3 = version 2 with decoys "
+                   "every video gets (livelier faces, a face retouch) and stronger temporal errors; 4 = version 3 "
+                   "with the expression sway decoy, 288 training and 64 test pairs; 5 = version 4 with 32 "
+                   "validation pairs (docs/synthetic-data.md).")
 @click.option("--extra-compression", "extra", multiple=True, type=click.Choice(["raw", "c23", "c40"]),
               help="Also write every video at this compression (the same frames at its QP), for cross-compression "
                    "runs on one root. Repeat for several.")
@@ -441,6 +442,10 @@ def synth(out, layout, seed, compression, pairs, frames, version, extra):
                               progress=lambda i, n: _echo_err(f"{i}/{n} videos") if i % 50 == 0 or i == n else None)
         click.echo(format_twin(out, layout, seed, manifest))
         return
+    if version is None:  # the embedded default: its version, and its size unless --pairs says otherwise
+        from dfbench.synth.dataset import EMBEDDED_PAIRS, EMBEDDED_VERSION
+
+        version, n_pairs = EMBEDDED_VERSION, n_pairs or EMBEDDED_PAIRS
     manifest = S.generate(out, seed=seed, compression=compression, pairs=n_pairs, num_frames=frames, version=version,
                           progress=lambda i, n: _echo_err(f"{i}/{n} videos") if i % 50 == 0 or i == n else None,
                           extra_compressions=tuple(extra))
@@ -503,7 +508,7 @@ def probe_data(root, compression, splits, workers, gate, as_json):
     Prints, for every run of all, single and cross, the probe's test AUC (with its pair-bootstrap
     95% interval), the AUC of the file size alone and the best single feature. A detector that
     does not clearly beat these numbers has learnt nothing a hand-made feature does not give.
-    Example: dfbench data probe ~/.cache/dfbench/synthetic/ffpp-c40-seed0
+    Example: dfbench data probe ~/.cache/dfbench/synthetic/ffpp-c40-seed0-v5-24x6x16
     """
     from dfbench.probe import format_report
     from dfbench.probe import probe as run_probe

@@ -60,15 +60,21 @@ class DatasetRoot:
 
     @property
     def kind(self) -> str:
-        """``ffpp``, ``synthetic`` (generator version 1, the embedded default) or ``synthetic-v<N>``: every
-        record and leaderboard row names the generator version its data came from. Another dataset's
-        kind is its id (``celebdf``), or ``synthetic-<id>`` for its synthetic twin."""
+        """``ffpp``, ``synthetic`` (generator version 1) or ``synthetic-v<N>``, with ``-<train>x<val>x<test>``
+        when the set's pairs are not its version's full size (the embedded default: ``synthetic-v5-24x6x16``):
+        every record and leaderboard row names the generator version and size its data came from, so a
+        demo-size record never shares a row with (or supersedes) a full-size one. Another dataset's kind is
+        its id (``celebdf``), or ``synthetic-<id>`` for its synthetic twin."""
         if self.dataset != "ffpp":
             return f"synthetic-{self.dataset}" if self.synthetic else self.dataset
         if not self.synthetic:
             return "ffpp"
+        from dfbench.synth.dataset import PAIRS
+
         version = int(self.synthetic.get("version", 1))
-        return "synthetic" if version == 1 else f"synthetic-v{version}"
+        kind = "synthetic" if version == 1 else f"synthetic-v{version}"
+        pairs = [int(n) for n in self.synthetic.get("pairs", PAIRS.get(version, ()))]
+        return kind if pairs == list(PAIRS.get(version, ())) else kind + "-" + "x".join(map(str, pairs))
 
 
 def open_root(root: Path, compression: str) -> DatasetRoot:

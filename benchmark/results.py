@@ -24,7 +24,8 @@ SCHEMA = 2  # 2: settings and settings_id, video pairs, portable paths
 
 @dataclass
 class DatasetInfo:
-    """Which data a result came from; ``kind`` is "ffpp", "synthetic" or "synthetic-v<N>" (dfbench.layout)."""
+    """Which data a result came from; ``kind`` is "ffpp", "synthetic" or "synthetic-v<N>", with the pairs when not
+    the version's full size (dfbench.layout)."""
 
     kind: str
     compression: str

@@ -61,10 +61,10 @@ def test_cross_compression_trains_once_and_records_name_the_training_run(cli, te
     for s in summary[1:]:
         rec = read_record(Path(s["path"]))  # schema, settings id and metrics verified
         assert rec.protocol == "ffpp-lq-cross-compression" and rec.protocol_kind == "cross-compression"
-        assert rec.dataset.compression == s["run"] and rec.dataset.kind == "synthetic"
+        assert rec.dataset.compression == s["run"] and rec.dataset.kind == "synthetic-2x1x1"
         assert rec.trained["record"] == train.file_name and rec.trained["settings_id"] == train.settings_id
         assert rec.settings["trained"]["settings"] == train.settings  # every training setting, whole
-        assert rec.trained["dataset"] == {"kind": "synthetic", "compression": "c40"}
+        assert rec.trained["dataset"] == {"kind": "synthetic-2x1x1", "compression": "c40"}
         assert sorted(v.key for v in rec.videos) == sorted(v.key for v in train.videos)  # the same test videos
         assert [v.pair for v in rec.videos] == [{v.key: v.pair for v in train.videos}[v.key] for v in rec.videos]
         assert rec.metrics["val_threshold"] == train.metrics["val_threshold"]

@@ -43,7 +43,7 @@ def test_record_stores_the_settings_its_id_hashes(tiny_synth, tmp_path, test_plu
     s = rec["settings"]
     assert s["protocol"] == {"id": "ffpp-lq-single", "version": 1, "run": "single-Deepfakes",
                              "train_methods": ["Deepfakes"], "test_methods": ["Deepfakes"]}
-    assert s["data"]["kind"] == "synthetic" and s["data"]["videos"] == {"train": 8, "val": 4, "test": 4}
+    assert s["data"]["kind"] == "synthetic-2x1x1" and s["data"]["videos"] == {"train": 8, "val": 4, "test": 4}
     assert s["preprocessing"]["face_finder"] == "dataset" and s["preprocessing"]["crop_size"] == 112
     assert s["detector"]["name"] == "test_brightness" and len(s["detector"]["code_sha256"]) == 64
     assert s["training"] == {"epochs": None, "seed": 0, "precision": "fp32", "pretrained": None, "world_size": 1,

@@ -344,3 +344,20 @@ def test_the_shortcut_probe_row_is_explained_as_the_floor():
     text = leaderboard.render([a, floor], reference=[])
     assert [r["Detector"] for r in _table(text, "## Protocol `all`")] == ["resnext3d_nl", "shortcut_probe"]
     assert text.count("is not a deepfake detector but the floor") == 1
+
+
+def test_a_demo_size_record_never_shares_a_row_with_or_supersedes_a_full_size_one():
+    """Two sizes of one generator version are two datasets: a newer demo-size record of the same detector and
+    seed is its own row, and the full-size record stays on the board."""
+    full = _record("resnext3d_nl", "all", "all", METHODS, METHODS, 0.9, auc=0.91)
+    demo = _record("resnext3d_nl", "all", "all", METHODS, METHODS, 0.6, auc=0.62)
+    full.dataset = DatasetInfo(kind="synthetic-v5", compression="c40", root="", seed=0)
+    demo.dataset = DatasetInfo(kind="synthetic-v5-24x6x16", compression="c40", root="", seed=0)
+    full.created, demo.created = "2026-12-01T00:00:00+00:00", "2026-12-02T00:00:00+00:00"
+    shown, superseded = leaderboard.latest([full, demo])
+    assert len(shown) == 2 and superseded == []
+    text = leaderboard.render([full, demo])
+    rows = _rows(text, "## Protocol `all`", "resnext3d_nl", "measured")
+    assert sorted((r["Source"].split(",")[0], r["AUC"].split()[0].strip("*")) for r in rows) == [
+        ("measured: synthetic-v5 c40 (data seed 0)", "0.910"),
+        ("measured: synthetic-v5-24x6x16 c40 (data seed 0)", "0.620")]

@@ -119,7 +119,7 @@ def test_score_through_a_real_mmengine_detector(tiny_synth, tmp_path, cli, detec
 def test_analyze_roc_draws_the_committed_records(tmp_path, cli):
     from dfbench.roc_plot import curve, label
 
-    records = sorted((ROOT / "leaderboard" / "results").glob("ffpp-lq-all__all__resnet3d*__*.json"))[:3]
+    records = sorted((ROOT / "leaderboard" / "results").glob("ffpp-lq-all__all__res*__*.json"))[:3]
     assert len(records) == 3
     code, _, err = cli("analyze", "roc", *map(str, records), "--out", str(tmp_path / "fig" / "roc.png"))
     assert code == 0, err

@@ -68,7 +68,7 @@ def test_generate_writes_the_ffpp_layout_for_every_pair(small):
     assert (root / "original_sequences/youtube/c40/videos/000.mp4").is_file()
     n_mp4 = len(list(root.rglob("*.mp4")))
     assert n_mp4 == manifest["videos"] == 2 * 4 * (1 + 4)
-    assert layout.open_root(root, "c40").kind == "synthetic"
+    assert layout.open_root(root, "c40").kind == "synthetic-2x1x1"  # version 1, not its full size (24,6,6)
 
 
 def test_splits_are_official_format_disjoint_and_sized(small):

@@ -170,14 +170,38 @@ def test_colour_transfer_matches_the_statistics():
     assert np.allclose(colour_transfer(src, ref, mask, amount=0.0), src, atol=1.0)  # Lab and back, rounded
 
 
-def test_cli_writes_version_2_on_request_and_version_1_by_default(cli, tmp_path):
+def test_cli_writes_version_2_on_request_and_the_embedded_version_by_default(cli, tmp_path):
     code, out, err = cli("data", "synth", "--out", str(tmp_path / "v2"), "--version", "2", "--pairs", "1,1,1",
                          "--frames", "4")
     assert code == 0, err
     assert out.strip() == f"{tmp_path / 'v2'}: 30 videos, c40 (QP 40), seed 0, version 2"
     assert json.loads((tmp_path / "v2" / SYNTHETIC_MANIFEST).read_text())["frame_size"] == [320, 240]
-    code, out, err = cli("data", "synth", "--out", str(tmp_path / "v1"), "--pairs", "1,1,1", "--frames", "4")
+    code, out, err = cli("data", "synth", "--out", str(tmp_path / "v5"), "--pairs", "1,1,1", "--frames", "4")
+    assert code == 0 and out.strip().endswith("30 videos, c40 (QP 40), seed 0, version 5"), err
+    code, out, err = cli("data", "synth", "--out", str(tmp_path / "v1"), "--version", "1", "--pairs", "1,1,1",
+                         "--frames", "4")
     assert code == 0 and out.strip().endswith("30 videos, c40 (QP 40), seed 0, version 1"), err
+    assert json.loads((tmp_path / "v1" / SYNTHETIC_MANIFEST).read_text())["frame_size"] == [192, 144]
+
+
+def test_the_embedded_default_is_version_5_at_the_demo_size_for_run_and_synth(cli, tmp_path, monkeypatch):
+    """`dfbench run` without --data and `dfbench data synth` without --version make the same set: version 5 at
+    24,6,16 pairs, in a folder named by version and size (an older default's set stays where it was)."""
+    from dfbench import synth
+    from dfbench.cache import embedded_dataset
+
+    calls = []
+    monkeypatch.setattr(synth, "generate", lambda out, **kw: calls.append((out, kw)) or {"videos": 0, "qp": 40,
+                                                                                        "version": kw["version"]})
+    out = embedded_dataset(tmp_path, "c40")
+    assert out == tmp_path / "synthetic" / "ffpp-c40-seed0-v5-24x6x16"
+    assert (calls[0][1]["version"], calls[0][1]["pairs"], calls[0][1]["seed"]) == (5, (24, 6, 16), 0)
+    code, _, err = cli("data", "synth", "--out", str(tmp_path / "d"))
+    assert code == 0, err
+    assert (calls[1][1]["version"], calls[1][1]["pairs"]) == (5, (24, 6, 16))
+    code, _, err = cli("data", "synth", "--out", str(tmp_path / "f"), "--version", "5")
+    assert code == 0, err
+    assert (calls[2][1]["version"], calls[2][1]["pairs"]) == (5, None)  # the version's full size, 288,32,64
 
 
 def test_records_name_the_generator_version(tiny2, tiny_synth):
