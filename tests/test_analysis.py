@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -57,10 +58,22 @@ def test_figures_from_records_and_checkpoints_and_the_leaderboard_links_them(tin
     text = (tmp_path / "board" / "README.md").read_text()
     assert "## Figures" in text and "- [roc_all.png](figures/roc_all.png)" in text
     assert "- [gradcam_resnet3d_se.png](figures/gradcam_resnet3d_se.png)" in text
+    # a board with two of the three: their figures, and a warning naming the missing one
+    two = tmp_path / "two"
+    two.mkdir()
+    for path in (tmp_path / "board" / "results").glob("*.json"):
+        if "__resnet3d__" not in path.name:
+            shutil.copy(path, two)
+    code, _, err = cli("analyze", "figures", "--results", str(two), "--out", str(tmp_path / "fig2"),
+                       "--work-dir", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"))
+    assert code == 0, err
+    assert "no 'all' record of resnet3d: Grad-CAM and correlation figures of resnet3d_se, resnet3d_nl only" in err
+    assert [g["detector"] for g in json.loads((tmp_path / "fig2" / "gradcam.json").read_text())] == [
+        "resnet3d_se", "resnet3d_nl"]
+    assert not (tmp_path / "fig2" / "gradcam_resnet3d.png").exists()
 
 
 def test_figures_without_checkpoints_is_one_line(tmp_path, cli):
-    import shutil
     from pathlib import Path
 
     results = tmp_path / "results"
