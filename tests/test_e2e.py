@@ -40,7 +40,7 @@ def test_run_cross_then_leaderboard(tiny_synth, tmp_path):
     assert board.returncode == 0, board.stderr
     nt_cell = f"{rec['metrics']['tcr'] * 100:.2f}"
     row = next(line for line in board.stdout.splitlines() if line.startswith("| resnext3d_nl") and "measured" in line)
-    assert "synthetic c40" in row and "cpu size" in row and nt_cell in row
+    assert "synthetic-2x1x1 c40" in row and "cpu size" in row and nt_cell in row
 
 
 @pytest.mark.slow

@@ -76,5 +76,5 @@ def test_one_training_run_tested_on_unseen_data(tmp_path):
     for section in ("## Protocol `cross-dataset`", "## Protocol `cross-compression`", "## Protocol `robustness`"):
         assert section in board
     row = next(line for line in board.splitlines() if line.startswith("| resnet3d") and "synthetic-celebdf" not in line
-               and "DF-1.0" not in line and "synthetic c40, ffpp-lq-all all" in line)
+               and "DF-1.0" not in line and "synthetic-2x1x1 c40, ffpp-lq-all all" in line)
     assert f"settings {record['settings_id']}" in row

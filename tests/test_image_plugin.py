@@ -64,7 +64,7 @@ def test_run_mesonet_single_then_leaderboard(tiny_synth, tmp_path):
     single = board.stdout.split("## Protocol `single`")[1].split("## Protocol `cross`")[0]
     rows = [line for line in single.splitlines() if line.startswith("| mesonet")]
     assert rows[0].startswith("| mesonet (variant not stated) | paper (FF++ c40)")  # the paper's row first
-    assert "measured: synthetic c40" in rows[1] and f"{rec['metrics']['tcr'] * 100:.2f}" in rows[1]
+    assert "measured: synthetic-2x1x1 c40" in rows[1] and f"{rec['metrics']['tcr'] * 100:.2f}" in rows[1]
 
 
 @pytest.mark.slow  # paper-size (299) crops and a 20.8 M-parameter network are built before the load

@@ -162,7 +162,7 @@ def test_cli_preprocess_dataset_boxes(cli, tiny_synth, tmp_path):
     code, out, err = cli(*argv)
     report = json.loads(out)
     assert code == 0 and report["done"] == N_TINY and report["failed"] == [] and report["sizes"] == [32, 48]
-    assert report["face_track"] == "dataset-k10-w11-iou0.3-miss2" and report["kind"] == "synthetic"
+    assert report["face_track"] == "dataset-k10-w11-iou0.3-miss2" and report["kind"] == "synthetic-2x1x1"
     assert f"{N_TINY}/{N_TINY} videos" in err and "videos/s" in err  # the progress bar, on stderr
     for d in report["cache_dirs"]:
         assert len(list((tmp_path / d).rglob("*.npy"))) == N_TINY

@@ -208,5 +208,5 @@ def test_records_name_the_generator_version(tiny2, tiny_synth):
     from dfbench.layout import open_root
 
     root, _ = tiny2
-    assert open_root(root, "c40").kind == "synthetic-v2"  # in file names and the leaderboard's Source column
-    assert open_root(tiny_synth, "c40").kind == "synthetic"  # version 1, the embedded default: as before
+    assert open_root(root, "c40").kind == "synthetic-v2-1x0x1"  # version and size: file names, the Source column
+    assert open_root(tiny_synth, "c40").kind == "synthetic-2x1x1"  # version 1 names no version, but its size
