@@ -29,7 +29,7 @@ def test_committed_results_metrics_recompute_from_their_scores():
         scores = [v.score for v in r.videos]
         assert r.metrics["tcr"] == accuracy_score(labels, [s >= 0.5 for s in scores]), r.file_name
         assert abs(r.metrics["auc"] - roc_auc_score(labels, scores)) < 1e-12, r.file_name
-        kinds = {"synthetic", "synthetic-v5", "ffpp"}
+        kinds = {"synthetic-v5", "ffpp"}
         kinds |= {k for d in ("celebdf", "dfdc", "dfd") for k in (d, f"synthetic-{d}")}
         assert r.dataset.kind in kinds and r.size in ("cpu", "paper")  # the board: version 5 at its full size
         # every record names its data and model size, and its file name says so too
