@@ -162,7 +162,8 @@ def test_cross_dataset_on_real_ffpp_needs_the_test_data_named(cli, ffpp_tree, tm
 
 
 def test_extra_compressions_encode_the_same_frames_and_leave_a_one_compression_set_unchanged(two_compressions,
-                                                                                          tmp_path):
+                                                                                          tmp_path, cli,
+                                                                                          test_plugin):
     from dfbench import synth
     from dfbench.layout import SYNTHETIC_MANIFEST, video_path
 
@@ -179,6 +180,19 @@ def test_extra_compressions_encode_the_same_frames_and_leave_a_one_compression_s
     raw = VideoSource(video_path(two_compressions, "original", "raw", name)).frames(range(12)).astype(int)
     lq = VideoSource(video_path(two_compressions, "original", "c40", name)).frames(range(12)).astype(int)
     assert 0 < np.abs(raw - lq).mean() < 10  # the same frames, coarser at QP 40
+
+    # so a run on the set written with extras is the run on the plain set: one settings id, and a
+    # committed record made on the plain set is found (and tested at c23 and raw) on the other
+    def settings_id(root):
+        code, out, err = cli("run", "-d", "test_brightness", "-p", "all", "--data", str(root), "--dry-run", "--json",
+                             "--cache", str(tmp_path / "cache"))
+        assert code == 0, err
+        return json.loads(out)["runs"][0]["settings_id"]
+
+    assert settings_id(only) == settings_id(two_compressions)
+    changed = tmp_path / "changed"  # while any other change of the manifest is another data set
+    synth.generate(changed, seed=0, compression="c40", pairs=(2, 1, 1), num_frames=12, strength=1.0)
+    assert settings_id(changed) != settings_id(only)
 
 
 def test_a_record_cropped_with_dataset_boxes_asks_for_a_face_finder_on_data_without_boxes(cli, test_plugin,
