@@ -42,7 +42,7 @@ from dfbench.preflight import (
 from dfbench.pretrained import pretrained_setting, resolve_pretrained
 from dfbench.protocols import Protocol, expand
 from dfbench.protocols import load as load_protocol
-from dfbench.provenance import detector_code_sha256, distribution_version, git_revision, portable_path
+from dfbench.provenance import detector_code_sha256, distribution_version, git_revision, portable_path, portable_source
 from dfbench.settings import data_fingerprint, settings_id, sha256_of
 from dfbench.settings import run_settings as make_settings
 
@@ -448,6 +448,8 @@ def _portable_report(report: FitReport, work_root: Path) -> dict:
     out = report.to_dict()
     if out["best_checkpoint"] is not None:
         out["best_checkpoint"] = portable_path(out["best_checkpoint"], roots={"$WORK_DIR": Path(work_root)})
+    if out["pretrained"] is not None:
+        out["pretrained"]["source"] = portable_source(out["pretrained"]["source"])
     return out
 
 
@@ -490,7 +492,7 @@ def loaded_checkpoint(fit_report: FitReport) -> dict | None:
     """The record's ``checkpoint``: the pretrained file the detector reports it loaded
     (``FitReport.pretrained``: source and the sha256 of the file), or None."""
     loaded = fit_report.pretrained
-    return None if loaded is None else {"source": loaded.source, "sha256": loaded.sha256}
+    return None if loaded is None else {"source": portable_source(loaded.source), "sha256": loaded.sha256}
 
 
 def _crop_all(videos: list[PlannedVideo], cache: CropCache, failed: list[dict], progress: Progress) -> list[VideoRef]:

@@ -103,6 +103,24 @@ def portable_path(path: str | os.PathLike, *, roots: dict[str, Path] | None = No
     return p.as_posix()
 
 
+def portable_source(source: str) -> str:
+    """A checkpoint's source as a record stores it: a URL as given; a file shipped inside an installed
+    Python package as ``package:<top package>/<path>`` (the same on every machine and install); any
+    other file as :func:`portable_path` makes it."""
+    if "://" in source:
+        return source
+    p = Path(source).expanduser().resolve()
+    top = None
+    for folder in p.parents:
+        if (folder / "__init__.py").is_file():
+            top = folder
+        elif top is not None:
+            break
+    if top is not None:
+        return f"package:{top.name}/{p.relative_to(top).as_posix()}"
+    return portable_path(p)
+
+
 def expand_path(stored: str, *, roots: dict[str, Path] | None = None) -> Path:
     """The inverse of :func:`portable_path`: ``$NAME/...`` under its root in ``roots``, ``~/...`` under the
     home folder, a relative path under the working folder (where the record was made)."""

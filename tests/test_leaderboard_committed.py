@@ -41,3 +41,31 @@ def test_committed_results_metrics_recompute_from_their_scores():
             assert r.fit == trained.fit and r.detector == trained.detector and r.seed == trained.seed
     assert not [p for p in os.listdir(RESULTS) if p.startswith(".")], "a half-written record was committed"
     json.loads((RESULTS / records[0].file_name).read_text())
+
+
+def _machine_paths(value, where=""):
+    """Every string in a record that is an absolute path on the machine that wrote it."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _machine_paths(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _machine_paths(v, f"{where}[{i}]")]
+    return [f"{where}={value}"] if isinstance(value, str) and value.startswith("/") else []
+
+
+# Records written before checkpoint sources became portable (2026-12-03) keep the machine paths they were
+# written with: a record is evidence and is not rewritten. Newer ones must hold none (the board's data lives
+# under $DFBENCH_CACHE; shipped weights are named `package:...`). docs/synthetic-data.md lists the legacy ones.
+PORTABLE_SINCE = "2026-12-03"
+
+
+def test_committed_records_written_since_portable_paths_hold_no_machine_path():
+    legacy, checked = 0, 0
+    for path in sorted(RESULTS.glob("*.json")):
+        record = json.loads(path.read_text())
+        if record["created"] < PORTABLE_SINCE:
+            legacy += bool(_machine_paths(record))
+            continue
+        checked += 1
+        assert _machine_paths(record) == [], path.name
+    assert legacy <= 26  # the ratchet: the older records with machine paths only go away
+    assert _machine_paths({"a": [{"b": "/tmp/x"}], "c": "rel/x"}) == [".a[0].b=/tmp/x"]

@@ -412,6 +412,24 @@ def test_run_with_pretrained_file_records_what_was_loaded(tiny_synth, tmp_path):
 # --- the cpu size's stand-in: formula-driven pretraining, shipped and pinned ---------------------------
 
 
+def test_records_name_weights_shipped_in_a_package_by_package_not_by_machine_path(tmp_path, monkeypatch):
+    from dfbench.provenance import portable_source
+    from dfbench_mmaction.plugin import DETECTORS
+
+    shipped = next(m.stand_in for m in DETECTORS if m.name == "resnet3d")
+    assert portable_source(shipped.source) == "package:dfbench_mmaction/weights/stand_in/resnet3d_cpu.pth"
+    pkg = tmp_path / "site" / "top" / "sub"
+    (pkg / "w").mkdir(parents=True)
+    for folder in (pkg.parent, pkg):
+        (folder / "__init__.py").write_text("")
+    (pkg / "w" / "x.pth").write_bytes(b"0")
+    (tmp_path / "loose.pth").write_bytes(b"0")
+    monkeypatch.chdir(tmp_path)
+    assert portable_source(str(pkg / "w" / "x.pth")) == "package:top/sub/w/x.pth"  # the top package, not sub
+    assert portable_source(str(tmp_path / "loose.pth")) == "loose.pth"  # no package: portable_path's answer
+    assert portable_source("https://example.org/a/b.pth") == "https://example.org/a/b.pth"
+
+
 def test_formula_clips_are_seeded_and_move_as_their_dynamic_says():
     import cv2
     import numpy as np
