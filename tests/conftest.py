@@ -1,5 +1,13 @@
 """Shared test configuration: options and fixtures, no magic."""
 
+import os
+
+# Under pytest-xdist (`-n auto`: one worker per core) each worker, and the `dfbench` processes its tests
+# start, gets one torch/OpenMP thread; with the default (all cores each) the workers' threads would fight.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 
 def pytest_addoption(parser):
     parser.addoption(
