@@ -631,6 +631,42 @@ def compare(record_a, record_b, resamples, seed, method, as_json):
     click.echo(json.dumps(result, indent=1) if as_json else format_comparison(result))
 
 
+@cli.command("diff")
+@click.argument("record_a", type=click.Path(path_type=Path))
+@click.argument("record_b", type=click.Path(path_type=Path))
+@click.option("--tolerance", type=click.FloatRange(min=0.0), default=0.0, show_default=True,
+              help="Numbers within this absolute difference count as equal (0: identical, as a re-run "
+                   "on the same kind of machine gives; GPUs may need about 1e-6).")
+@click.option("--json", "as_json", is_flag=True)
+def diff(record_a, record_b, tolerance, as_json):
+    """Does record B (a re-run) reproduce record A? Exit 0 when it does, 1 when not, 2 when a record is refused.
+
+    \b
+    Every difference is sorted into settings (what was asked), evidence (each test video's score,
+    the metrics, the training history) and provenance (created, git revision, timings, paths:
+    expected to differ). Settings that differ only in code hashes make a re-run under changed
+    code; it reproduces A when its evidence is identical. Both records are checked first. Two
+    folders: their records are paired by run (protocol, detector, size, data, seed), one line each.
+    Example:
+      dfbench diff leaderboard/results/A.json results/A.json
+      dfbench diff leaderboard/results results
+    """
+    from dfbench.record_diff import REPRODUCED, diff_folders, diff_records, format_diff, format_folders
+    from dfbench.results import read_record
+
+    if record_a.is_dir() and record_b.is_dir():
+        result = diff_folders(record_a, record_b, lambda p: read_record(p).to_dict(), tolerance=tolerance)
+        click.echo(json.dumps(result, indent=1) if as_json else format_folders(result))
+        if not result["ok"]:
+            sys.exit(1)
+        return
+    a, b = read_record(record_a), read_record(record_b)
+    result = diff_records(a.to_dict(), b.to_dict(), tolerance=tolerance)
+    click.echo(json.dumps(result, indent=1) if as_json else format_diff(result, record_a.name, record_b.name))
+    if result["verdict"] not in REPRODUCED:
+        sys.exit(1)
+
+
 @cli.command()
 @click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--record", "record", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
