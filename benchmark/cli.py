@@ -668,6 +668,51 @@ def diff(record_a, record_b, tolerance, as_json):
 
 
 @cli.command()
+@click.argument("record", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="The record's dataset. Default: the folder it names, when it is here, else the embedded set.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("rerun"), show_default=True,
+              help="Folder for the new record; must not hold the record already.")
+@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("work_dirs"), show_default=True)
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="Crop and synthetic-data cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
+@click.option("--pretrained", default=None, help="The starting weights' file, when the record's are elsewhere "
+                                                 "(their sha256 must be the record's).")
+@click.option("--dry-run", is_flag=True, help="Check that this machine would run what the record ran; train nothing.")
+@click.option("--json", "as_json", is_flag=True)
+def rerun(record, data, output, work_dir, cache, pretrained, dry_run, as_json):
+    """Train a record's run again, exactly as recorded, and say whether it reproduces (as `dfbench diff`).
+
+    \b
+    The options come from the record's settings; the plan is checked against them before any
+    training (only code hashes may differ). Exit 0 when the new record reproduces the old one,
+    1 when not, 2 when the run cannot be repeated here (the one line says why).
+    Example:
+      dfbench rerun leaderboard/results/ffpp-lq-all__all__resnext3d_nl__...json --output rerun
+      dfbench diff leaderboard/results rerun
+    """
+    from dfbench.record_diff import REPRODUCED, format_diff
+    from dfbench.rerun import options_for, plan
+    from dfbench.rerun import rerun as run_again
+    from dfbench.results import read_record
+
+    raw = read_record(record).to_dict()
+    opts = options_for(raw, data=data, output=output, work_dir=work_dir, cache=cache, pretrained=pretrained)
+    if dry_run:
+        planned = plan(raw, opts)
+        click.echo(json.dumps(planned["settings"], indent=1) if as_json else
+                   f"would re-run {planned['name']} of {opts.detector} (settings {planned['settings_id']}, "
+                   f"the record's {raw['settings_id']}) into {planned['record']}")
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        path, result = run_again(raw, opts, progress=_echo_err)
+    click.echo(json.dumps({"record": str(path), **result}, indent=1) if as_json
+               else format_diff(result, record.name, path.name))
+    if result["verdict"] not in REPRODUCED:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("videos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--record", "record", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="A result record (results/*.json): its detector, size, weights and preprocessing are used.")

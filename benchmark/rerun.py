@@ -1,0 +1,129 @@
+"""Re-run a stored record exactly as it ran, and say whether the new record reproduces it.
+
+``dfbench rerun RECORD`` reads the run's options from the record's settings (detector, size,
+protocol run, compression, seed, epochs, precision, starting weights, face finder, detector
+options), plans the run on the data given and refuses, before any training, when the plan's
+settings are not the record's (another dataset, other weights, another code path): only code
+hashes may differ. It then trains into a fresh output folder and compares the two records with
+:func:`dfbench.record_diff.diff_records`. This is how a reader regenerates one leaderboard row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dfbench.errors import DfbenchError
+from dfbench.record_diff import diff_records
+
+_NOT_RERUN = ("trained",)  # an evaluation record: re-run its trained record, then `dfbench evaluate`
+
+
+def _method(run: str) -> str | None:
+    """The --method of a protocol run: ``single-Face2Face`` -> Face2Face, ``all`` -> None."""
+    return run.split("-", 1)[1] if "-" in run else None
+
+
+def _pretrained(raw: dict, cache: Path, given: str | None) -> str:
+    """The --pretrained choice that gives the record's starting weights (the plan's check then compares
+    their sha256 with the record's). ``given`` overrides it (a file kept elsewhere on this machine)."""
+    if given is not None:
+        return given
+    setting = raw["settings"]["training"].get("pretrained")
+    if not setting or not setting.get("sha256"):
+        return "none"
+    if setting.get("default"):
+        return "auto"
+    source = (raw.get("checkpoint") or {}).get("source") or ""
+    if source.startswith("package:"):
+        return "stand-in"
+    if "://" in source:
+        return source
+    from dfbench.provenance import expand_path
+
+    try:
+        path = expand_path(source, roots={"$DFBENCH_CACHE": cache})
+    except ValueError:
+        path = None
+    if not source or path is None or not path.is_file():
+        raise DfbenchError(f"the record started from weights at {source or 'an unnamed file'!r}, which are not "
+                           f"on this machine: give them with --pretrained PATH (sha256 {setting['sha256'][:12]}...)")
+    return str(path)
+
+
+def _embedded_kind() -> str:
+    """The data kind of the embedded default, which a run without --data generates."""
+    from dfbench.synth.dataset import EMBEDDED_PAIRS, EMBEDDED_VERSION, PAIRS
+
+    kind = f"synthetic-v{EMBEDDED_VERSION}"
+    if tuple(EMBEDDED_PAIRS) == tuple(PAIRS[EMBEDDED_VERSION]):
+        return kind
+    return kind + "-" + "x".join(map(str, EMBEDDED_PAIRS))
+
+
+def options_for(raw: dict, *, data: Path | None, output: Path, work_dir: Path, cache: Path | None,
+                pretrained: str | None = None):
+    """The :class:`dfbench.engine.RunOptions` that ran ``raw`` (a checked record), on ``data`` (None:
+    the folder the record names, when it is here, else the embedded default)."""
+    from dfbench.cache import cache_root
+    from dfbench.engine import RunOptions
+    from dfbench.provenance import expand_path
+
+    if any(k in raw for k in _NOT_RERUN):
+        raise DfbenchError(f"an evaluation record (of {raw['trained']['record']}): re-run that record, then "
+                           "`dfbench evaluate --record` it again")
+    s = raw["settings"]
+    training = s["training"]
+    if training.get("world_size", 1) != 1:
+        raise DfbenchError(f"the record trained on {training['world_size']} processes: re-run it under torchrun or "
+                           "srun with `dfbench run --launcher` and the same settings, then `dfbench diff`")
+    root = cache_root(cache)
+    if data is None:
+        try:
+            named = expand_path(raw["dataset"]["root"], roots={"$DFBENCH_CACHE": root})
+        except ValueError:
+            named = None
+        if named is not None and named.is_dir():
+            data = named
+        elif raw["dataset"]["kind"] != _embedded_kind():
+            raise DfbenchError(f"the record's data ({raw['dataset']['kind']}, {raw['dataset']['root']}) is not here: "
+                               "give it with --data (`dfbench data synth` makes a synthetic set again)")
+    return RunOptions(
+        detector=s["detector"]["name"], protocol=s["protocol"]["id"], method=_method(s["protocol"]["run"]),
+        data=data, compression=s["data"]["compression"], size=s["detector"]["size"], seed=training["seed"],
+        output=Path(output), work_dir=Path(work_dir), cache=cache, face_finder=s["preprocessing"]["face_finder"],
+        epochs=training.get("epochs"), precision=training.get("precision", "fp32"),
+        pretrained=_pretrained(raw, root, pretrained), options=dict(training.get("options") or {}))
+
+
+def check_plan(raw: dict, planned: dict) -> None:
+    """Refuse a plan whose settings are not the record's (beyond code hashes), naming what differs."""
+    result = diff_records({"settings": raw["settings"]}, {"settings": planned})
+    if result["verdict"] == "different-settings":
+        shown = "; ".join(f"{d['field']} {d['a']!r} -> {d['b']!r}" for d in result["settings"][:4])
+        raise DfbenchError(f"this machine would not run what the record ran ({shown}): give the record's data with "
+                           "--data (and its weights with --pretrained), or check out its git revision "
+                           f"{raw.get('git_revision', '?')}")
+
+
+def plan(raw: dict, opts) -> dict:
+    """The engine's dry-run plan of the record's one run, checked against the record's settings."""
+    from dfbench.engine import dry_run
+
+    planned = dry_run(opts)
+    [run] = [r for r in planned["runs"] if r["name"] == raw["settings"]["protocol"]["run"]]
+    check_plan(raw, run["settings"])
+    if run["finished"]:
+        raise DfbenchError(f"{run['record']} exists: a re-run needs an output folder without that record "
+                           "(else it would be reused, not re-run)")
+    return run
+
+
+def rerun(raw: dict, opts, progress=lambda _: None) -> tuple[Path, dict]:
+    """Train the record's run again (after :func:`plan`) and diff the new record against it."""
+    from dfbench import engine
+    from dfbench.results import read_record
+
+    plan(raw, opts)
+    [outcome] = engine.run(opts, progress=progress)
+    new = read_record(outcome.path).to_dict()
+    return outcome.path, diff_records(raw, new)

@@ -1,0 +1,93 @@
+"""`dfbench rerun RECORD`: the run repeated from its record's settings, checked against them before any
+training, and judged by `dfbench diff`; what cannot be repeated here is refused in one line."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from dfbench import engine
+from dfbench.engine import RunOptions
+from dfbench.errors import DfbenchError
+from dfbench.rerun import _pretrained
+from dfbench.settings import settings_id
+
+COMMITTED = Path(__file__).resolve().parents[1] / "leaderboard" / "results"
+STAND_IN = COMMITTED / "ffpp-lq-all__all__resnet3d__cpu__synthetic-v5-c40__seed0__0d31c55b0ce8.json"
+SCRATCH = COMMITTED / "ffpp-lq-all__all__resnet3d_scratch__cpu__synthetic-v5-c40__seed0__4e00aea37c95.json"
+TWIN = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__d33581bcc45f.json"
+
+
+@pytest.fixture
+def probe_record(tiny_synth, tmp_path) -> Path:
+    """A real record of the core's `shortcut_probe` (single, FaceSwap) on the tiny synthetic set."""
+    opts = RunOptions(detector="shortcut_probe", protocol="single", method="FaceSwap", data=tiny_synth,
+                      output=tmp_path / "made", work_dir=tmp_path / "work", cache=tmp_path / "cache")
+    [outcome] = engine.run(opts)
+    return outcome.path
+
+
+def test_a_rerun_through_the_real_path_reproduces_its_record(probe_record, cli, tmp_path):
+    code, out, err = cli("rerun", str(probe_record), "--output", str(tmp_path / "again"),
+                         "--work-dir", str(tmp_path / "work2"), "--cache", str(tmp_path / "cache2"))
+    assert code == 0, err
+    new = tmp_path / "again" / probe_record.name  # same settings, so the same file name
+    assert new.is_file()
+    assert out.startswith(f"{probe_record.name} reproduces {probe_record.name}: AUC ")
+    assert "settings (what was asked): identical" in out and "evidence (what was measured): identical" in out
+    assert json.loads(new.read_text())["videos"] == json.loads(probe_record.read_text())["videos"]
+
+
+def test_a_rerun_into_the_records_own_folder_is_refused(probe_record, cli, tmp_path):
+    code, out, err = cli("rerun", str(probe_record), "--output", str(probe_record.parent), "--dry-run")
+    assert code == 2 and out == ""
+    assert f"{probe_record} exists: a re-run needs an output folder without that record" in err
+
+
+def test_a_plan_that_is_not_the_record_is_refused_before_training(probe_record, cli, tmp_path):
+    rec = json.loads(probe_record.read_text())
+    rec["settings"]["data"]["fingerprint"] = "0" * 64  # the record ran on other data than the folder it names
+    rec["settings_id"] = settings_id(rec["settings"])
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(rec))
+    code, out, err = cli("rerun", str(edited), "--output", str(tmp_path / "again"), "--dry-run")
+    assert code == 2 and out == ""
+    assert "this machine would not run what the record ran (data.fingerprint '000000" in err
+    assert not (tmp_path / "again").exists() or not list((tmp_path / "again").glob("*.json"))
+
+
+def test_a_dry_run_names_the_run_and_settings(probe_record, cli, tmp_path):
+    code, out, _ = cli("rerun", str(probe_record), "--output", str(tmp_path / "again"), "--dry-run")
+    sid = json.loads(probe_record.read_text())["settings_id"]
+    assert code == 0
+    assert out.startswith(f"would re-run single-FaceSwap of shortcut_probe (settings {sid}, the record's {sid})")
+
+
+@pytest.mark.parametrize("record,says", [
+    (TWIN, "an evaluation record (of ffpp-lq-all__all__shortcut_probe"),
+    (STAND_IN, "the record's data (synthetic-v5, $DFBENCH_CACHE/synthetic/v5-full) is not here: give it with --data"),
+])
+def test_what_cannot_be_repeated_here_is_one_line(record, says, cli, tmp_path):
+    code, out, err = cli("rerun", str(record), "--output", str(tmp_path / "o"), "--cache", str(tmp_path / "empty"),
+                         "--dry-run")
+    assert code == 2 and out == ""
+    assert says in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_starting_weights_are_read_back_from_the_record(tmp_path):
+    stand_in, scratch = json.loads(STAND_IN.read_text()), json.loads(SCRATCH.read_text())
+    assert _pretrained(stand_in, tmp_path, None) == "stand-in"  # package:dfbench_mmaction/weights/stand_in/...
+    assert _pretrained(scratch, tmp_path, None) == "none"
+    assert _pretrained(stand_in, tmp_path, "/my/file.pth") == "/my/file.pth"  # the reader's override wins
+    paper = copy.deepcopy(stand_in)
+    paper["settings"]["training"]["pretrained"]["default"] = True
+    assert _pretrained(paper, tmp_path, None) == "auto"
+    elsewhere = copy.deepcopy(stand_in)
+    elsewhere["checkpoint"]["source"] = "$DFBENCH_CACHE/weights/mine.pth"
+    missing = r"not on this machine: give them with --pretrained PATH \(sha256 eadce11e2e84"
+    with pytest.raises(DfbenchError, match=missing):
+        _pretrained(elsewhere, tmp_path, None)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights" / "mine.pth").write_bytes(b"x")
+    assert _pretrained(elsewhere, tmp_path, None) == str(tmp_path / "weights" / "mine.pth")
