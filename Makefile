@@ -7,7 +7,7 @@ DFBENCH := $(VENV)/bin/dfbench
 # (.ci/constraints.txt), so no later package can replace it. See shared DEPENDENCIES notes in docs/install.md.
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install demo test lint leaderboard figures unseen publish bench stand-in-weights clean
+.PHONY: install demo test lint leaderboard figures unseen publish reproduce bench stand-in-weights clean
 
 install: $(VENV)/.installed
 
@@ -54,6 +54,18 @@ publish: install
 	cp results/*.json leaderboard/results/
 	$(MAKE) leaderboard
 
+# Regenerate the committed board: every training record re-run from its settings into rerun/ (refused
+# before training where this machine would run anything else), then each checked against its record
+# (docs/results.md). DATA=the board's dataset, when it is not where the records name it
+# ($DFBENCH_CACHE/synthetic/v5-full: `dfbench data synth --version 5 --out ...`). About 30 single-thread hours.
+reproduce: install
+	status=0; for r in leaderboard/results/ffpp-lq-all__*.json leaderboard/results/ffpp-lq-single__*.json \
+	    leaderboard/results/ffpp-lq-cross__*.json; do \
+	  test -f rerun/$$(basename $$r) && continue; \
+	  $(DFBENCH) rerun $$r $(if $(DATA),--data $(DATA)) --output rerun --work-dir work_dirs || status=1; \
+	done; \
+	$(DFBENCH) diff leaderboard/results rerun && exit $$status
+
 bench: install
 	$(PY) benchmarks/clip_loader.py
 	$(PY) benchmarks/preprocess.py
@@ -69,4 +81,4 @@ stand-in-weights: install
 	$(PY) -m dfbench_mmaction.formula --all
 
 clean:
-	rm -rf work_dirs results .pytest_cache
+	rm -rf work_dirs results rerun .pytest_cache
