@@ -105,6 +105,7 @@ def prepare(opts: RunOptions, progress: Progress | None = None, *, dry: bool = F
     """
     check_numbers(opts.seed, opts.epochs)
     check_precision(opts.precision)
+    git_revision()  # read now, while the checkout is the code this process loads (see git_revision)
     protocol = load_protocol(opts.protocol)
     spec = plugins.get_detector(opts.detector)
     specs = expand(protocol, opts.method)

@@ -224,6 +224,7 @@ def evaluate(record_path: Path, cond: Condition, protocol: Protocol | None = Non
     from dfbench import trained as trained_mod
 
     opts = opts or EvalOptions()
+    git_revision()  # read when the evaluation starts (see dfbench.provenance.git_revision)
     protocol = protocol or load_protocol(PROTOCOL_OF[cond.kind])
     if trained is None:
         trained = trained_mod.load(record_path, opts.work_dir, warn=progress)
@@ -370,6 +371,7 @@ def evaluate_record(record_path: Path, *, test_data=(), perturb=(), compressions
     from dfbench.provenance import expand_path
 
     opts = opts or EvalOptions()
+    git_revision()  # read when the evaluation starts (see dfbench.provenance.git_revision)
     if not (test_data or perturb or compressions):
         raise DfbenchError("name what to test on: --test-data ID[=ROOT], --perturb TYPE:LEVEL or --test-compression C")
     conds = []  # parsed before the record is loaded: a typo costs nothing

@@ -21,8 +21,13 @@ from pathlib import Path
 _CODE_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".toml", ".cfg", ".txt")
 
 
+@cache
 def git_revision() -> str:
-    """The core's git commit, ``+dirty`` when tracked files differ from it, or ``unknown``."""
+    """The core's git commit, ``+dirty`` when tracked files differ from it, or ``unknown``.
+
+    Read once per process: a run reads it when it starts (``dfbench.engine.prepare``, ``dfbench.evaluation``),
+    so its record names the revision whose code it loaded, even when the checkout is edited or moved
+    to another commit while it trains (which would otherwise be attributed to the run)."""
     here = Path(__file__).resolve().parent
     try:
         rev = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,

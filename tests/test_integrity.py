@@ -385,3 +385,33 @@ def test_seeds_run_each_seed_once_and_the_leaderboard_pools_them(cli, tiny_synth
     assert "seeds 0, 1, 2" in row and "(n=3)" in row
     code, _, err = cli(*args, "--seeds", "0 x")
     assert code == 2 and "--seeds '0 x': give whole numbers" in err
+
+
+def test_a_record_names_the_revision_its_run_started_from(tiny_synth, tmp_path, test_plugin, monkeypatch):
+    """The checkout moves to another commit while the run trains: the record still names the first
+    (the code the run loaded), not the one found when it is written."""
+    import subprocess
+    from types import SimpleNamespace
+
+    from dfbench import provenance
+
+    head = {"rev": "a" * 40}
+
+    def fake_git(args, **_):
+        return SimpleNamespace(stdout=head["rev"] if "rev-parse" in args else "")
+
+    def progress(line):
+        if "training" in line:
+            head["rev"] = "b" * 40  # someone commits or checks out meanwhile
+
+    monkeypatch.setattr(provenance.subprocess, "run", fake_git)
+    provenance.git_revision.cache_clear()
+    try:
+        opts = RunOptions(detector="test_brightness", protocol="all", data=tiny_synth, output=tmp_path / "r",
+                          work_dir=tmp_path / "w", cache=tmp_path / "c")
+        [outcome] = engine.run(opts, progress=progress)
+        assert head["rev"] == "b" * 40  # the checkout did move during the run
+        assert json.loads(outcome.path.read_text())["git_revision"] == "a" * 40
+    finally:
+        monkeypatch.setattr(provenance.subprocess, "run", subprocess.run)
+        provenance.git_revision.cache_clear()
