@@ -96,7 +96,16 @@ def options_for(raw: dict, *, data: Path | None, output: Path, work_dir: Path, c
 
 
 def check_plan(raw: dict, planned: dict) -> None:
-    """Refuse a plan whose settings are not the record's (beyond code hashes), naming what differs."""
+    """Refuse a plan whose settings are not the record's (beyond code hashes), naming what differs.
+
+    A checkpoint URL not downloaded yet has no hash in a plan (``dfbench.preflight.check_pretrained``):
+    that one field is taken on trust here and judged after the run, when the new record's settings
+    hold the fetched file's hash and ``dfbench diff`` compares them."""
+    recorded = (raw["settings"].get("training") or {}).get("pretrained") or {}
+    wanted = (planned.get("training") or {}).get("pretrained") or {}
+    if recorded.get("sha256") and wanted and wanted.get("sha256") is None:
+        trusted = {**wanted, "sha256": recorded["sha256"]}
+        planned = {**planned, "training": {**planned["training"], "pretrained": trusted}}
     result = diff_records({"settings": raw["settings"]}, {"settings": planned})
     if result["verdict"] == "different-settings":
         shown = "; ".join(f"{d['field']} {d['a']!r} -> {d['b']!r}" for d in result["settings"][:4])

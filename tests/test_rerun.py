@@ -91,3 +91,15 @@ def test_the_starting_weights_are_read_back_from_the_record(tmp_path):
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights" / "mine.pth").write_bytes(b"x")
     assert _pretrained(elsewhere, tmp_path, None) == str(tmp_path / "weights" / "mine.pth")
+
+
+def test_a_url_checkpoint_not_fetched_yet_is_judged_after_the_run_not_refused():
+    from dfbench.rerun import check_plan
+
+    rec = json.loads(STAND_IN.read_text())
+    planned = copy.deepcopy(rec["settings"])
+    planned["training"]["pretrained"]["sha256"] = None  # a dry plan of a URL it has not downloaded
+    check_plan(rec, planned)  # taken on trust now; `dfbench diff` compares the fetched file's hash after the run
+    planned["training"]["pretrained"]["sha256"] = "1" * 64  # a known, other file: refused before training
+    with pytest.raises(DfbenchError, match="training.pretrained.sha256 'eadce11e"):
+        check_plan(rec, planned)
