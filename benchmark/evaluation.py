@@ -371,7 +371,6 @@ def evaluate_record(record_path: Path, *, test_data=(), perturb=(), compressions
     from dfbench.provenance import expand_path
 
     opts = opts or EvalOptions()
-    git_revision()  # read when the evaluation starts (see dfbench.provenance.git_revision)
     if not (test_data or perturb or compressions):
         raise DfbenchError("name what to test on: --test-data ID[=ROOT], --perturb TYPE:LEVEL or --test-compression C")
     conds = []  # parsed before the record is loaded: a typo costs nothing
