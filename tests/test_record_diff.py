@@ -114,7 +114,7 @@ def test_a_real_rerun_through_the_engine_reproduces(tiny_synth, test_plugin, cli
     assert {d["field"] for d in result["provenance"]} <= {"created", "fit.train_seconds", "fit.best_checkpoint"}
 
 
-TWIN = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__d33581bcc45f.json"
+TWIN = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__c078d5ec3254.json"
 
 
 def _retrained_under_new_code(r: dict) -> None:
