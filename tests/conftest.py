@@ -1,5 +1,6 @@
 """Shared test configuration: options and fixtures, no magic."""
 
+import contextlib
 import os
 
 # Under pytest-xdist (`-n auto`: one worker per core) each worker, and the `dfbench` processes its tests
@@ -7,6 +8,17 @@ import os
 if os.environ.get("PYTEST_XDIST_WORKER"):
     for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(_var, "1")
+
+
+def pytest_configure(config):
+    """Before the xdist workers start: build yapf's grammar cache once. MMEngine imports yapf, which
+    rewrites its pickled grammar (~/.cache/YAPF) whenever the installed grammar file is newer, as in a
+    fresh virtual environment; two workers importing it at once then read a half-written pickle
+    (EOFError at collection, seen in a fresh CI-equivalent clone on 2026-12-03)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    with contextlib.suppress(ImportError):
+        import yapf_third_party._ylib2to3.pygram  # noqa: F401  (loading it writes the cache)
 
 
 def pytest_addoption(parser):
@@ -19,7 +31,6 @@ def pytest_addoption(parser):
 
 
 # --- fixtures -------------------------------------------------------------------------------------
-import contextlib  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
