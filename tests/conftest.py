@@ -18,7 +18,7 @@ def pytest_configure(config):
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
     with contextlib.suppress(ImportError):
-        import yapf_third_party._ylib2to3.pygram  # noqa: F401  (loading it writes the cache)
+        import yapf  # noqa: F401  (importing it loads the grammar, which writes the cache)
 
 
 def pytest_addoption(parser):
