@@ -51,13 +51,12 @@ def _pretrained(raw: dict, cache: Path, given: str | None) -> str:
 
 
 def _embedded_kind() -> str:
-    """The data kind of the embedded default, which a run without --data generates."""
-    from dfbench.synth.dataset import EMBEDDED_PAIRS, EMBEDDED_VERSION, PAIRS
+    """The data kind of the embedded default, which a run without --data generates (named as
+    :attr:`dfbench.layout.DatasetRoot.kind` names every set)."""
+    from dfbench.layout import DatasetRoot
+    from dfbench.synth.dataset import EMBEDDED_PAIRS, EMBEDDED_VERSION
 
-    kind = f"synthetic-v{EMBEDDED_VERSION}"
-    if tuple(EMBEDDED_PAIRS) == tuple(PAIRS[EMBEDDED_VERSION]):
-        return kind
-    return kind + "-" + "x".join(map(str, EMBEDDED_PAIRS))
+    return DatasetRoot(Path("."), {"version": EMBEDDED_VERSION, "pairs": list(EMBEDDED_PAIRS)}).kind
 
 
 def options_for(raw: dict, *, data: Path | None, output: Path, work_dir: Path, cache: Path | None,
