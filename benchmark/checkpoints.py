@@ -43,6 +43,7 @@ HASH_IN_NAME = re.compile(r"-([a-f0-9]{6,64})\.")
 DOWNLOAD_TIMEOUT_S = 30  # per socket operation: an offline machine fails in seconds, not minutes
 WRAPPER_KEYS = ("state_dict", "model", "module")  # containers checkpoints commonly put tensors in
 DP_PREFIX = "module."  # what (Distributed)DataParallel prepends to every key
+TORCH_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")  # files model_sha256 reads as tensors
 
 
 class CheckpointRefusedError(DfbenchError, pickle.UnpicklingError):
@@ -74,6 +75,46 @@ def sha256_file(path: str | os.PathLike) -> str:
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
+    return h.hexdigest()
+
+
+def model_sha256(path: str | os.PathLike, work_dir: str | os.PathLike) -> str:
+    """The sha256 of the model a checkpoint holds, not of its file: each tensor's name, dtype, shape and
+    bytes, in name order (a torch file, unwrapped by :func:`state_dict_of`), or each array of an ``.npz``;
+    any other file (a plugin's own format, a torch file with no tensors), its bytes. MMEngine writes the
+    time, the optimizer state and its message hub beside the weights, so the same weights trained again
+    never give the same *file*; they give this hash. A file outside ``work_dir`` loads as untrusted
+    (:func:`load_run_checkpoint`)."""
+    path = Path(path)
+    if path.suffix == ".npz":
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as z:
+            return _arrays_sha256((k, str(z[k].dtype), z[k].shape, np.ascontiguousarray(z[k]).tobytes())
+                                  for k in z.files)
+    if path.suffix not in TORCH_SUFFIXES:
+        return sha256_file(path)
+    import torch
+
+    try:
+        loaded = load_untrusted(path) if path.suffix == ".safetensors" else load_run_checkpoint(path, work_dir)
+        tensors = state_dict_of(loaded) if isinstance(loaded, Mapping) else {}
+    except (DfbenchError, pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError):
+        tensors = {}  # not a torch file (a plugin's own format), or one that would run code: nothing ran
+    if not tensors:
+        return sha256_file(path)
+    return _arrays_sha256((k, str(t.dtype), tuple(t.shape),
+                           t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+                          for k, t in tensors.items())
+
+
+def _arrays_sha256(arrays) -> str:
+    """One sha256 over ``(name, dtype, shape, bytes)`` entries, sorted by name; each field delimited, so
+    moving bytes from one tensor to the next changes the hash."""
+    h = hashlib.sha256()
+    for name, dtype, shape, data in sorted(arrays, key=lambda a: a[0]):
+        h.update(f"{name}\0{dtype}\0{list(shape)}\0{len(data)}\0".encode())
+        h.update(data)
     return h.hexdigest()
 
 

@@ -6,8 +6,9 @@ perturbed before face finding (``robustness``, :mod:`dfbench.perturb`). :func:`e
 training record's detector and checkpoint (:func:`dfbench.trained.load`), crops the condition's
 videos through the same crop cache (perturbed videos under their own root, so the cache is keyed
 by the perturbation), scores them, and saves one record per condition. That record names the
-training record, its settings id and the sha256 of the checkpoint it scored with, and its settings
-hold the training run's settings whole, so it is reused only while all of them are unchanged.
+training record, its settings id and the sha256 of the model it scored with (its weights, not its
+file: :func:`dfbench.checkpoints.model_sha256`), and its settings hold the training run's settings
+whole, so it is reused only while all of them are unchanged.
 Nothing here calls ``fit``.
 """
 
@@ -182,9 +183,9 @@ def perturbed_videos(videos: list[PlannedVideo], ds: DatasetRoot, cond: Conditio
 
 
 def condition_settings(trained, cond: Condition, ds: DatasetRoot, videos: list[PlannedVideo], protocol: Protocol,
-                       finder: str, cache: CropCache, checkpoint_sha256: str | None, seed: int) -> dict:
+                       finder: str, cache: CropCache, model: ModelHashes, seed: int) -> dict:
     """Everything that can move an evaluation's score: the training run's settings whole (and the
-    checkpoint's hash), the test data by content, the perturbation, and the test-time preprocessing."""
+    hash of the weights it scores with), the test data by content, the perturbation, and the test-time preprocessing."""
     sizes = {"test": [(v.key, v.path.stat().st_size if v.path.is_file() else -1) for v in videos]}
     pre = trained.record.settings["preprocessing"]
     perturbation = None
@@ -193,7 +194,7 @@ def condition_settings(trained, cond: Condition, ds: DatasetRoot, videos: list[P
     return {
         "protocol": {"id": protocol.id, "version": protocol.version, "kind": protocol.short_kind, "run": cond.name},
         "trained": {"record": trained.record.file_name, "settings_id": trained.record.settings_id,
-                    "settings": trained.record.settings, "checkpoint_sha256": checkpoint_sha256},
+                    "settings": trained.record.settings, "model_sha256": model.model_sha256},
         "data": {"dataset": cond.dataset, "kind": ds.kind, "variant": cond.variant,
                  "fingerprint": data_fingerprint(sizes, ds.synthetic), "videos": {"test": len(videos)},
                  "synthetic_seed": (ds.synthetic or {}).get("seed")},
@@ -205,19 +206,31 @@ def condition_settings(trained, cond: Condition, ds: DatasetRoot, videos: list[P
     }
 
 
-def checkpoint_sha256(trained) -> str | None:
-    """The sha256 of the checkpoint the trained detector scores with (None: a detector with no weights file)."""
-    from dfbench.checkpoints import sha256_file
+@dataclass(frozen=True)
+class ModelHashes:
+    """The trained detector's weights file, hashed twice: its bytes (provenance: which file was read) and
+    the weights in it (a setting: what was scored). A re-trained model with the same weights gives the
+    same ``model_sha256`` and a new ``checkpoint_sha256``. Both None: a detector with no weights file."""
+
+    checkpoint_sha256: str | None
+    model_sha256: str | None
+
+
+def model_hashes(trained) -> ModelHashes:
+    """The :class:`ModelHashes` of the checkpoint the trained detector scores with."""
+    from dfbench.checkpoints import model_sha256, sha256_file
 
     best = trained.fit.best_checkpoint
-    return sha256_file(best) if best is not None else None
+    if best is None:
+        return ModelHashes(None, None)
+    return ModelHashes(sha256_file(best), model_sha256(best, trained.config.work_dir))
 
 
 def evaluate(record_path: Path, cond: Condition, protocol: Protocol | None = None, opts: EvalOptions | None = None,
-             progress=lambda _: None, *, trained=None, checkpoint: str | None = None):
+             progress=lambda _: None, *, trained=None, model: ModelHashes | None = None):
     """Score the training record's detector on one condition; save (or find) the condition's record.
 
-    ``trained`` and ``checkpoint`` (its sha256) may be passed in when one training run is evaluated
+    ``trained`` and ``model`` (its :class:`ModelHashes`) may be passed in when one training run is evaluated
     under many conditions, so it is loaded and hashed once. Returns a :class:`dfbench.engine.RunOutcome`.
     """
     from dfbench import engine
@@ -228,8 +241,8 @@ def evaluate(record_path: Path, cond: Condition, protocol: Protocol | None = Non
     protocol = protocol or load_protocol(PROTOCOL_OF[cond.kind])
     if trained is None:
         trained = trained_mod.load(record_path, opts.work_dir, warn=progress)
-    if checkpoint is None:
-        checkpoint = checkpoint_sha256(trained)
+    if model is None:
+        model = model_hashes(trained)
     record = trained.record
     seed = record.seed if opts.seed is None else opts.seed
     cache_dir = default_cache_root(opts.cache)
@@ -243,7 +256,7 @@ def evaluate(record_path: Path, cond: Condition, protocol: Protocol | None = Non
                            "with the dataset's boxes; pass --face-finder face-alignment (or dlib, opencv)")
     crop_root, crop_videos, failed = ds.path, videos, []
     crop_cache = CropCache(cache_dir, crop_root, finder, size=trained.crop_size)
-    settings = condition_settings(trained, cond, ds, videos, protocol, finder, crop_cache, checkpoint, seed)
+    settings = condition_settings(trained, cond, ds, videos, protocol, finder, crop_cache, model, seed)
     sid = settings_id(settings)
     info = results.DatasetInfo(kind=ds.kind, compression=cond.variant,
                                root=portable_path(ds.path, roots={"$DFBENCH_CACHE": cache_dir}),
@@ -267,7 +280,7 @@ def evaluate(record_path: Path, cond: Condition, protocol: Protocol | None = Non
         scores = engine.check_scores(record.detector, "test", refs,
                                      engine._score(trained.detector, refs, trained.config, trained.fit))
         result = _result(trained, record_path, cond, protocol, info, refs, scores, videos, failed, ds, settings,
-                         sid, checkpoint)
+                         sid, model)
         results.save(result, Path(opts.output))
     m = result.metrics
     progress(f"{tag}: TCR {m['tcr']:.4f}, AUC {engine._fmt(m['auc'])} -> {path}")
@@ -276,7 +289,7 @@ def evaluate(record_path: Path, cond: Condition, protocol: Protocol | None = Non
 
 def _result(trained, record_path: Path, cond: Condition, protocol: Protocol, info: results.DatasetInfo, refs,
             scores, videos: list[PlannedVideo], failed: list[dict], ds: DatasetRoot, settings: dict, sid: str,
-            checkpoint: str | None) -> results.RunResult:
+            model: ModelHashes) -> results.RunResult:
     from dfbench.engine import _under
     from dfbench.metrics import video_metrics
     from dfbench.uncertainty import accuracy_at
@@ -303,7 +316,7 @@ def _result(trained, record_path: Path, cond: Condition, protocol: Protocol, inf
         created=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         trained={"record": record.file_name, "settings_id": record.settings_id, "protocol": record.protocol,
                  "run": record.run, "dataset": {"kind": record.dataset.kind, "compression": record.dataset.compression},
-                 "checkpoint_sha256": checkpoint},
+                 "checkpoint_sha256": model.checkpoint_sha256, "model_sha256": model.model_sha256},
     )
 
 
@@ -330,9 +343,9 @@ def run_protocol(opts, progress=lambda _: None) -> list:
     out = list(outcomes)  # the training run's outcome first (trained now, or found by its settings)
     for o in outcomes:
         trained = trained_mod.load(o.path, opts.work_dir, warn=progress)
-        checkpoint = checkpoint_sha256(trained)
+        model = model_hashes(trained)
         for cond in conds:
-            out.append(evaluate(o.path, cond, protocol, eval_opts, progress, trained=trained, checkpoint=checkpoint))
+            out.append(evaluate(o.path, cond, protocol, eval_opts, progress, trained=trained, model=model))
     return out
 
 
@@ -386,6 +399,6 @@ def evaluate_record(record_path: Path, *, test_data=(), perturb=(), compressions
         root = embedded_dataset(cache, comp, progress) if embedded else train_root
         conds.append(Condition(comp, "ffpp", Path(root), comp))
     conds += [Condition(p.key, "ffpp", train_root, record.dataset.compression, p) for p in perturbations]
-    checkpoint = checkpoint_sha256(trained)
-    return [evaluate(Path(record_path), c, None, opts, progress, trained=trained, checkpoint=checkpoint)
+    model = model_hashes(trained)
+    return [evaluate(Path(record_path), c, None, opts, progress, trained=trained, model=model)
             for c in conds]

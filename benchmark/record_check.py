@@ -24,6 +24,7 @@ _DETECTOR = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(:[A-Za-z0-9_][A-Za-
 _TEXT = {"type": "string", "maxLength": 400}
 _COUNT = {"type": "integer", "minimum": 0}
 _SETTINGS_ID = {"type": "string", "pattern": f"^[0-9a-f]{{{ID_LENGTH}}}$"}
+_SHA256_OR_NULL = {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"}
 _INTERVAL = {"type": ["array", "null"], "items": _UNIT, "minItems": 2, "maxItems": 2}
 
 RECORD_SCHEMA = {
@@ -68,7 +69,7 @@ RECORD_SCHEMA = {
         "trained": {"type": "object", "required": ["record", "settings_id"],
                     "properties": {"record": _TEXT, "settings_id": _SETTINGS_ID,
                                    "protocol": _NAME, "run": _NAME, "dataset": {"type": "object"},
-                                   "checkpoint_sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"}}},
+                                   "checkpoint_sha256": _SHA256_OR_NULL, "model_sha256": _SHA256_OR_NULL}},
     },
 }
 

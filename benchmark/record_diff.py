@@ -19,7 +19,8 @@ from typing import Any
 
 # Fields that say where, when and how fast a record was made; they differ between any two runs.
 PROVENANCE = ("created", "git_revision", "fit.train_seconds", "fit.best_checkpoint", "dataset.root",
-              "checkpoint.source", "fit.pretrained.source", "trained.record", "trained.settings_id")
+              "checkpoint.source", "fit.pretrained.source", "trained.record", "trained.settings_id",
+              "trained.checkpoint_sha256")
 # Settings that name the code rather than the experiment; a difference in these alone is a code change.
 # An evaluation record's trained run (``trained``) counts the same way: its record name and settings id
 # are hashes of its settings, and any other change in them shows in ``trained.settings`` itself.

@@ -71,7 +71,8 @@ class RunResult:
     created: str = ""
     schema: int = SCHEMA
     # An evaluation record (dfbench.evaluation): the training record it scored with, never retrained:
-    # {"record", "settings_id", "protocol", "run", "dataset": {"kind", "compression"}, "checkpoint_sha256"}.
+    # {"record", "settings_id", "protocol", "run", "dataset": {"kind", "compression"}, "checkpoint_sha256"
+    # (the weights file's bytes), "model_sha256" (the weights in it; dfbench.checkpoints.model_sha256)}.
     trained: dict | None = None
 
     @property

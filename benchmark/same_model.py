@@ -24,7 +24,7 @@ JOIN = " = "  # between the names of one model's detectors, in the Detector colu
 
 def _without_names(settings: dict) -> str:
     """The settings with every trace of the detector's name removed, as canonical JSON. An evaluation
-    record's training run is named by its record file, settings id and checkpoint hash, which carry the name too."""
+    record's training run is named by its record file, settings id and model hash, which carry the name too."""
     s = copy.deepcopy(settings) if isinstance(settings, dict) else {}
     if isinstance(s.get("detector"), dict):
         s["detector"].pop("name", None)
@@ -32,6 +32,7 @@ def _without_names(settings: dict) -> str:
     if isinstance(trained, dict):
         trained.pop("record", None)
         trained.pop("checkpoint_sha256", None)
+        trained.pop("model_sha256", None)
         trained.pop("settings_id", None)
         inner = trained.get("settings")
         if isinstance(inner, dict) and isinstance(inner.get("detector"), dict):

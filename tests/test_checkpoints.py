@@ -165,6 +165,51 @@ def test_unreadable_files_are_one_line_errors(tmp_path):
         C.load_untrusted(tmp_path / "tensor.pth")
 
 
+def test_model_sha256_names_the_weights_not_the_file(tmp_path):
+    """Two MMEngine-like files with the same weights (other meta, optimizer, key order) hash the same;
+    a changed value, dtype, shape or a byte moved across a tensor boundary does not."""
+    weights = {"a.weight": torch.arange(6.0).reshape(2, 3), "b.bias": torch.ones(2, dtype=torch.bfloat16)}
+    one, two = tmp_path / "one.pth", tmp_path / "two.pth"
+    torch.save({"meta": {"time": 1}, "state_dict": weights}, one)
+    torch.save({"meta": {"time": 2}, "optimizer": {"lr": 0.1}, "state_dict": dict(reversed(weights.items()))}, two)
+    h = C.model_sha256(one, tmp_path)
+    assert C.sha256_file(one) != C.sha256_file(two) and C.model_sha256(two, tmp_path) == h
+    assert h == C.model_sha256(one, tmp_path / "elsewhere")  # loaded as untrusted from outside the work dir: same
+
+    def hashed(sd) -> str:
+        torch.save({"state_dict": sd}, tmp_path / "x.pth")
+        return C.model_sha256(tmp_path / "x.pth", tmp_path)
+
+    variants = [{**weights, "b.bias": torch.tensor([1.0, 2.0], dtype=torch.bfloat16)},  # a value
+                {**weights, "b.bias": torch.ones(2)},  # a dtype
+                {**weights, "a.weight": weights["a.weight"].reshape(3, 2)},  # a shape, same bytes
+                {**weights, "c": torch.zeros(0)}]  # one more (empty) tensor
+    assert len({h, *map(hashed, variants)}) == 1 + len(variants)
+    assert hashed({"a": torch.tensor([1.0, 2.0]), "b": torch.tensor([3.0])}) != hashed(
+        {"a": torch.tensor([1.0]), "b": torch.tensor([2.0, 3.0])})
+
+
+def test_model_sha256_of_arrays_and_other_formats(tmp_path):
+    import numpy as np
+
+    np.savez(tmp_path / "m.npz", coef=np.arange(3.0), kinds=np.array(["x", "y"]))
+    np.savez(tmp_path / "n.npz", kinds=np.array(["x", "y"]), coef=np.arange(3.0))
+    assert C.model_sha256(tmp_path / "m.npz", tmp_path) == C.model_sha256(tmp_path / "n.npz", tmp_path)
+    np.savez(tmp_path / "o.npz", coef=np.arange(3.0) + 1, kinds=np.array(["x", "y"]))
+    assert C.model_sha256(tmp_path / "o.npz", tmp_path) != C.model_sha256(tmp_path / "m.npz", tmp_path)
+    for name, data in (("model.bin", b"a plugin's own format"), ("best.pt", b"weights"), ("svm.joblib", b"x")):
+        (tmp_path / name).write_bytes(data)  # not readable as tensors: the file's own bytes name the model
+        assert C.model_sha256(tmp_path / name, tmp_path) == hashlib.sha256(data).hexdigest()
+    torch.save(torch.zeros(3), tmp_path / "tensor.pth")  # a torch file, but no dict of tensors
+    assert C.model_sha256(tmp_path / "tensor.pth", tmp_path) == sha(tmp_path / "tensor.pth")
+
+
+def test_model_sha256_runs_no_code_from_outside_the_work_dir(malicious_checkpoint, tmp_path):
+    path, marker = malicious_checkpoint
+    assert C.model_sha256(path, tmp_path / "work") == sha(path)  # refused as weights, hashed as bytes
+    assert not marker.exists()
+
+
 def test_state_dict_of_unwraps_containers_and_dataparallel():
     t = torch.zeros(1)
     assert list(C.state_dict_of({"state_dict": {"module.a.w": t, "module.b": t}, "epoch": 1})) == ["a.w", "b"]

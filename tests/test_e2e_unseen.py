@@ -21,6 +21,7 @@ def _sha(path: Path) -> str:
 @pytest.mark.slow
 def test_one_training_run_tested_on_unseen_data(tmp_path):
     from dfbench import synth
+    from dfbench.checkpoints import model_sha256
     from dfbench.synth.twins import write_twin
 
     data = tmp_path / "ffpp"
@@ -41,6 +42,7 @@ def test_one_training_run_tested_on_unseen_data(tmp_path):
     record = json.loads(Path(train["path"]).read_text())
     checkpoint = Path(record["fit"]["best_checkpoint"].replace("$WORK_DIR", str(tmp_path / "work")))
     before = (_sha(checkpoint), checkpoint.stat().st_mtime_ns)
+    weights = model_sha256(checkpoint, checkpoint.parent)
     run_dirs = sorted(p.name for p in (tmp_path / "work").iterdir())
 
     outcomes = {}
@@ -62,7 +64,9 @@ def test_one_training_run_tested_on_unseen_data(tmp_path):
         rec = json.loads(Path(o["path"]).read_text())
         assert rec["trained"]["settings_id"] == record["settings_id"] and rec["trained"]["record"] == Path(
             train["path"]).name
-        assert rec["trained"]["checkpoint_sha256"] == before[0] == rec["settings"]["trained"]["checkpoint_sha256"]
+        assert rec["trained"]["checkpoint_sha256"] == before[0]  # the file read, as provenance
+        assert rec["trained"]["model_sha256"] == rec["settings"]["trained"]["model_sha256"] == weights
+        assert "checkpoint_sha256" not in rec["settings"]["trained"]  # the weights are the setting, not the file
         assert rec["fit"] == record["fit"]
     kinds = {json.loads(Path(o["path"]).read_text())["dataset"]["kind"] for o in outcomes["cross-dataset"]}
     assert kinds == {"synthetic-celebdf", "synthetic-dfdc", "synthetic-dfd"}

@@ -287,7 +287,7 @@ def test_one_model_merges_evaluation_records_named_after_their_training_runs():
     for e, t in ((ea, a), (eb, b)):
         e.videos = [VideoScore(key="real/000", method="real", label=0, score=0.5)]
         e.settings = {"perturbation": None, "trained": {"record": t.file_name, "settings_id": t.settings_id,
-                                                         "checkpoint_sha256": t.detector[0] * 64,
+                                                         "model_sha256": t.detector[0] * 64,
                                                          "settings": {"detector": {"name": t.detector}}}}
     text = leaderboard.render([a, b, ea, eb], reference=[])
     rows = [line for line in text.splitlines() if line.startswith("| resnet3d")]

@@ -39,6 +39,33 @@ def test_a_rerun_through_the_real_path_reproduces_its_record(probe_record, cli, 
     assert json.loads(new.read_text())["videos"] == json.loads(probe_record.read_text())["videos"]
 
 
+def test_an_evaluation_of_a_rerun_with_the_same_weights_is_the_same_evaluation(probe_record, tiny_synth, cli,
+                                                                                 tmp_path):
+    """Evaluation records name the model by its weights (trained.model_sha256), not its file: evaluating
+    the re-run gives the first evaluation's settings id, and `dfbench diff` says it reproduces."""
+    from dfbench.record_diff import diff_records
+
+    code, _, err = cli("rerun", str(probe_record), "--output", str(tmp_path / "again"),
+                       "--work-dir", str(tmp_path / "work2"), "--cache", str(tmp_path / "cache"))
+    assert code == 0, err
+    made = {}
+    for name, record, work in (("first", probe_record, "work"), ("again", tmp_path / "again" / probe_record.name,
+                                                                   "work2")):
+        code, out, err = cli("evaluate", "--record", str(record), "--perturb", "blur:9", "--data", str(tiny_synth),
+                             "--output", str(tmp_path / f"eval-{name}"), "--work-dir", str(tmp_path / work),
+                             "--cache", str(tmp_path / "cache"), "--json")
+        assert code == 0, err
+        [outcome] = json.loads(out)
+        made[name] = json.loads(Path(outcome["path"]).read_text())
+    first, again = made["first"], made["again"]
+    assert first["trained"]["model_sha256"] == again["trained"]["model_sha256"] is not None
+    assert first["settings_id"] == again["settings_id"]
+    assert diff_records(first, again)["verdict"] == "replicated"
+    other = copy.deepcopy(again)
+    other["settings"]["trained"]["model_sha256"] = "0" * 64  # other weights: another experiment
+    assert diff_records(first, other)["verdict"] == "different-settings"
+
+
 def test_a_rerun_into_the_records_own_folder_is_refused(probe_record, cli, tmp_path):
     code, out, err = cli("rerun", str(probe_record), "--output", str(probe_record.parent), "--dry-run")
     assert code == 2 and out == ""
