@@ -55,8 +55,9 @@ publish: install
 	$(MAKE) leaderboard
 
 # Regenerate the committed board: every training record re-run from its settings into rerun/ (refused
-# before training where this machine would run anything else), then each checked against its record
-# (docs/results.md). DATA=the board's dataset, when it is not where the records name it
+# before training where this machine would run anything else), then every evaluation record scored
+# again with the re-trained model (refused, and counted, when its weights are not the record's), then
+# each checked against its record (docs/results.md). DATA=the board's dataset, when it is not where the records name it
 # ($DFBENCH_CACHE/synthetic/v5-full: `dfbench data synth --version 5 --out ...`). About 30 single-thread hours.
 reproduce: install
 	status=0; for r in leaderboard/results/ffpp-lq-all__*.json leaderboard/results/ffpp-lq-single__*.json \
@@ -64,6 +65,14 @@ reproduce: install
 	  test -f rerun/$$(basename $$r) && continue; \
 	  $(DFBENCH) rerun $$r $(if $(DATA),--data $(DATA)) --output rerun --work-dir work_dirs || status=1; \
 	done; \
+	refused=0; for r in leaderboard/results/ffpp-lq-cross-dataset__*.json \
+	    leaderboard/results/ffpp-lq-cross-compression__*.json leaderboard/results/ffpp-lq-robustness__*.json; do \
+	  test -f $$r || continue; test -f rerun/$$(basename $$r) && continue; \
+	  case $$r in *cross-dataset__*) d="";; *) d="$(if $(DATA),--data $(DATA))";; esac; \
+	  $(DFBENCH) rerun $$r $$d --output rerun --work-dir work_dirs; \
+	  rc=$$?; test $$rc = 2 && refused=$$((refused + 1)); test $$rc = 1 && status=1; \
+	done; \
+	echo "$$refused evaluation record(s) could not be scored again here (the line before each says why)"; \
 	$(DFBENCH) diff leaderboard/results rerun && exit $$status
 
 bench: install

@@ -678,34 +678,50 @@ def diff(record_a, record_b, tolerance, as_json):
               help="Crop and synthetic-data cache. Default: $DFBENCH_CACHE or ~/.cache/dfbench.")
 @click.option("--pretrained", default=None, help="The starting weights' file, when the record's are elsewhere "
                                                  "(their sha256 must be the record's).")
+@click.option("--trained", "trained_record", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=None, help="An evaluation record's training record. Default: the one in --output (a re-run), "
+                                 "else the one beside the record.")
 @click.option("--dry-run", is_flag=True, help="Check that this machine would run what the record ran; train nothing.")
 @click.option("--json", "as_json", is_flag=True)
-def rerun(record, data, output, work_dir, cache, pretrained, dry_run, as_json):
+def rerun(record, data, output, work_dir, cache, pretrained, trained_record, dry_run, as_json):
     """Train a record's run again, exactly as recorded, and say whether it reproduces (as `dfbench diff`).
 
     \b
     The options come from the record's settings; the plan is checked against them before any
-    training (only code hashes may differ). Exit 0 when the new record reproduces the old one,
-    1 when not, 2 when the run cannot be repeated here (the one line says why).
+    training (only code hashes may differ). An evaluation record (cross-dataset, ...) is scored
+    again with the model it scored (its weights' hash is checked first), never retrained.
+    Exit 0 when the new record reproduces the old one, 1 when not, 2 when the run cannot be
+    repeated here (the one line says why).
     Example:
       dfbench rerun leaderboard/results/ffpp-lq-all__all__resnext3d_nl__...json --output rerun
+      dfbench rerun leaderboard/results/ffpp-lq-cross-dataset__dfd__resnext3d_nl__...json --output rerun
       dfbench diff leaderboard/results rerun
     """
     from dfbench.record_diff import REPRODUCED, format_diff
-    from dfbench.rerun import options_for, plan
+    from dfbench.rerun import options_for, plan, rerun_evaluation
     from dfbench.rerun import rerun as run_again
     from dfbench.results import read_record
 
     raw = read_record(record).to_dict()
-    opts = options_for(raw, data=data, output=output, work_dir=work_dir, cache=cache, pretrained=pretrained)
-    if dry_run:
-        planned = plan(raw, opts)
-        click.echo(json.dumps(planned["settings"], indent=1) if as_json else
-                   f"would re-run {planned['name']} of {opts.detector} (settings {planned['settings_id']}, "
-                   f"the record's {raw['settings_id']}) into {planned['record']}")
-        return
-    with contextlib.redirect_stdout(sys.stderr):
-        path, result = run_again(raw, opts, progress=_echo_err)
+    if raw.get("trained"):  # an evaluation record: scored again, with the model it scored
+        with contextlib.redirect_stdout(sys.stderr):
+            path, result = rerun_evaluation(raw, record, data=data, output=output, work_dir=work_dir, cache=cache,
+                                            trained_record=trained_record, dry_run=dry_run, progress=_echo_err)
+        if dry_run:
+            click.echo(json.dumps({"trained": str(path)}) if as_json else
+                       f"would re-score {raw['run']} of {raw['detector']} with the model of {path} (its weights are "
+                       f"the record's) into {output / record.name}")
+            return
+    else:
+        opts = options_for(raw, data=data, output=output, work_dir=work_dir, cache=cache, pretrained=pretrained)
+        if dry_run:
+            planned = plan(raw, opts)
+            click.echo(json.dumps(planned["settings"], indent=1) if as_json else
+                       f"would re-run {planned['name']} of {opts.detector} (settings {planned['settings_id']}, "
+                       f"the record's {raw['settings_id']}) into {planned['record']}")
+            return
+        with contextlib.redirect_stdout(sys.stderr):
+            path, result = run_again(raw, opts, progress=_echo_err)
     click.echo(json.dumps({"record": str(path), **result}, indent=1) if as_json
                else format_diff(result, record.name, path.name))
     if result["verdict"] not in REPRODUCED:

@@ -371,12 +371,14 @@ def dry_run(opts) -> dict:
 
 
 def evaluate_record(record_path: Path, *, test_data=(), perturb=(), compressions=(), data: Path | None = None,
-                    opts: EvalOptions | None = None, progress=lambda _: None) -> list:
+                    opts: EvalOptions | None = None, progress=lambda _: None, trained=None,
+                    model: ModelHashes | None = None) -> list:
     """``dfbench evaluate``: one training record under the conditions named, one record each.
 
     ``perturb`` items are ``TYPE:LEVEL`` or ``standard`` (DeeperForensics' 35 settings and the QP sweep);
     ``compressions`` and ``perturb`` test the record's own test split, on ``data`` or, by default, the
     root the record names (the embedded synthetic set's other compressions are generated as needed).
+    ``trained`` and ``model`` (its :class:`ModelHashes`): the record's detector, when already loaded.
     """
     from dfbench import trained as trained_mod
     from dfbench.cache import embedded_dataset
@@ -388,7 +390,8 @@ def evaluate_record(record_path: Path, *, test_data=(), perturb=(), compressions
         raise DfbenchError("name what to test on: --test-data ID[=ROOT], --perturb TYPE:LEVEL or --test-compression C")
     conds = []  # parsed before the record is loaded: a typo costs nothing
     perturbations = [p for text in perturb for p in (standard() if text == "standard" else [parse(text)])]
-    trained = trained_mod.load(record_path, opts.work_dir, warn=progress)
+    if trained is None:
+        trained = trained_mod.load(record_path, opts.work_dir, warn=progress)
     record = trained.record
     cache = default_cache_root(opts.cache)
     embedded = data is None and record.dataset.root.startswith("$DFBENCH_CACHE/synthetic/ffpp-")
@@ -399,6 +402,6 @@ def evaluate_record(record_path: Path, *, test_data=(), perturb=(), compressions
         root = embedded_dataset(cache, comp, progress) if embedded else train_root
         conds.append(Condition(comp, "ffpp", Path(root), comp))
     conds += [Condition(p.key, "ffpp", train_root, record.dataset.compression, p) for p in perturbations]
-    model = model_hashes(trained)
+    model = model or model_hashes(trained)
     return [evaluate(Path(record_path), c, None, opts, progress, trained=trained, model=model)
             for c in conds]

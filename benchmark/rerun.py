@@ -6,6 +6,12 @@ options), plans the run on the data given and refuses, before any training, when
 settings are not the record's (another dataset, other weights, another code path): only code
 hashes may differ. It then trains into a fresh output folder and compares the two records with
 :func:`dfbench.record_diff.diff_records`. This is how a reader regenerates one leaderboard row.
+
+An *evaluation* record (cross-dataset, cross-compression, robustness) is re-scored, never
+retrained: its training record (a re-run of it in the output folder first, else the one beside
+it) must hold the very model the record scored, checked by the weights' hash before any scoring
+(:func:`check_model`); the condition (test dataset, compression or perturbation, with its seed,
+and the face finder) comes from the record's settings.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 from dfbench.errors import DfbenchError
 from dfbench.record_diff import diff_records
 
-_NOT_RERUN = ("trained",)  # an evaluation record: re-run its trained record, then `dfbench evaluate`
+_NOT_RERUN = ("trained",)  # an evaluation record: re-scored by rerun_evaluation, not re-trained
 
 
 def _method(run: str) -> str | None:
@@ -68,8 +74,8 @@ def options_for(raw: dict, *, data: Path | None, output: Path, work_dir: Path, c
     from dfbench.provenance import expand_path
 
     if any(k in raw for k in _NOT_RERUN):
-        raise DfbenchError(f"an evaluation record (of {raw['trained']['record']}): re-run that record, then "
-                           "`dfbench evaluate --record` it again")
+        raise DfbenchError(f"an evaluation record (of {raw['trained']['record']}): it is re-scored, not re-trained "
+                           "(dfbench.rerun.rerun_evaluation)")
     s = raw["settings"]
     training = s["training"]
     if training.get("world_size", 1) != 1:
@@ -133,5 +139,97 @@ def rerun(raw: dict, opts, progress=lambda _: None) -> tuple[Path, dict]:
 
     plan(raw, opts)
     [outcome] = engine.run(opts, progress=progress)
+    new = read_record(outcome.path).to_dict()
+    return outcome.path, diff_records(raw, new)
+
+
+# --- evaluation records: re-scored with the model they scored ----------------------------------------
+
+
+def trained_record_of(raw: dict, record_path: Path, output: Path, given: Path | None = None) -> Path:
+    """The training record whose model an evaluation record scored: ``given``, else a re-run of it in
+    ``output`` (``make reproduce`` re-trains there first), else the one beside the evaluation record."""
+    name = raw["trained"]["record"]
+    candidates = [Path(given)] if given is not None else [Path(output) / name, Path(record_path).parent / name]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise DfbenchError(f"its training record {name} is not in {' or '.join(str(p.parent) for p in candidates)}: "
+                       "give it with --trained PATH")
+
+
+def check_model(raw: dict, trained) -> None:
+    """Refuse, before any scoring, a trained detector whose weights are not the ones the evaluation
+    record scored: by the weights' hash (``model_sha256``), or, in records made before it existed, by
+    the checkpoint file's (only that very file passes)."""
+    from dfbench.checkpoints import sha256_file
+    from dfbench.evaluation import model_hashes
+
+    pinned = raw["settings"]["trained"]
+    field = "model_sha256" if "model_sha256" in pinned else "checkpoint_sha256"
+    best = trained.fit.best_checkpoint
+    if field == "model_sha256":
+        got = model_hashes(trained).model_sha256
+    else:
+        got = sha256_file(best) if best is not None else None
+    if got != pinned.get(field):
+        what = "weights" if field == "model_sha256" else "checkpoint file (the record predates weight hashes)"
+        raise DfbenchError(f"{trained.path.name} does not hold the model the record scored: its {what} hash "
+                           f"{str(got)[:12]}, the record's {str(pinned.get(field))[:12]}; re-run that training "
+                           "record first, into the output folder, or give the one that made it with --trained")
+
+
+def evaluation_inputs(raw: dict, data: Path | None, cache: Path) -> dict:
+    """The :func:`dfbench.evaluation.evaluate_record` arguments of the record's one condition."""
+    from dfbench.provenance import expand_path
+
+    s = raw["settings"]
+    kind, run = s["protocol"]["kind"], s["protocol"]["run"]
+    if kind == "cross-dataset":
+        dataset = s["data"]
+        if dataset["kind"].startswith("synthetic-"):  # its synthetic twin, made again in the cache if missing
+            return {"test_data": [dataset["dataset"]]}
+        if data is None:
+            try:
+                data = expand_path(raw["dataset"]["root"], roots={"$DFBENCH_CACHE": cache})
+            except ValueError:
+                data = None
+        if data is None or not Path(data).is_dir():
+            raise DfbenchError(f"the record's test data ({dataset['kind']}, {raw['dataset']['root']}) is not here: "
+                               "give its folder with --data")
+        return {"test_data": [f"{dataset['dataset']}={data}"]}
+    if kind == "cross-compression":
+        return {"compressions": [run], "data": data}
+    if kind == "robustness":
+        p = s["perturbation"]
+        return {"perturb": [f"{p['type']}:{p['level']}"], "data": data}
+    raise DfbenchError(f"an evaluation of kind {kind!r}: this dfbench re-scores cross-dataset, cross-compression "
+                       "and robustness records")
+
+
+def rerun_evaluation(raw: dict, record_path: Path, *, data: Path | None, output: Path, work_dir: Path,
+                     cache: Path | None, trained_record: Path | None = None, dry_run: bool = False,
+                     progress=lambda _: None) -> tuple[Path, dict | None]:
+    """Score the evaluation record's condition again with the model it scored; (new record, diff).
+    With ``dry_run``, only the checks: (the training record that would be used, None)."""
+    from dfbench import trained as trained_mod
+    from dfbench.cache import cache_root
+    from dfbench.evaluation import EvalOptions, evaluate_record
+    from dfbench.results import read_record
+
+    if (Path(output) / Path(record_path).name).exists():
+        raise DfbenchError(f"{Path(output) / Path(record_path).name} exists: a re-run needs an output folder without "
+                           "that record (else it would be reused, not re-scored)")
+    inputs = evaluation_inputs(raw, data, cache_root(cache))
+    source = trained_record_of(raw, record_path, output, trained_record)
+    trained = trained_mod.load(source, work_dir, warn=progress)
+    check_model(raw, trained)
+    if dry_run:
+        return source, None
+    s = raw["settings"]
+    seed = (s.get("perturbation") or {}).get("seed")
+    opts = EvalOptions(output=Path(output), work_dir=Path(work_dir), cache=cache,
+                       face_finder=s["preprocessing"]["face_finder"], seed=seed)
+    [outcome] = evaluate_record(source, **inputs, opts=opts, progress=progress, trained=trained)
     new = read_record(outcome.path).to_dict()
     return outcome.path, diff_records(raw, new)

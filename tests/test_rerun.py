@@ -65,6 +65,25 @@ def test_an_evaluation_of_a_rerun_with_the_same_weights_is_the_same_evaluation(p
     other["settings"]["trained"]["model_sha256"] = "0" * 64  # other weights: another experiment
     assert diff_records(first, other)["verdict"] == "different-settings"
 
+    # `dfbench rerun` of the evaluation record: re-scored with the re-run's model (found in --output)
+    [evaluation] = (tmp_path / "eval-first").glob("*.json")
+    code, out, err = cli("rerun", str(evaluation), "--output", str(tmp_path / "again"),
+                         "--work-dir", str(tmp_path / "work2"), "--cache", str(tmp_path / "cache"))
+    assert code == 0, err
+    assert out.startswith(f"{evaluation.name} reproduces {evaluation.name}: AUC ")
+    assert "scoring" in err and "training" not in err  # re-scored, never re-trained
+    assert json.loads((tmp_path / "again" / evaluation.name).read_text())["videos"] == first["videos"]
+
+    # a training record with other weights is refused before any scoring, in one line
+    opts = RunOptions(detector="shortcut_probe", protocol="single", method="Deepfakes", data=tiny_synth,
+                      output=tmp_path / "other", work_dir=tmp_path / "work", cache=tmp_path / "cache")
+    [outcome] = engine.run(opts)
+    code, out, err = cli("rerun", str(evaluation), "--trained", str(outcome.path), "--output", str(tmp_path / "o3"),
+                         "--work-dir", str(tmp_path / "work"), "--cache", str(tmp_path / "cache"))
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"{outcome.path.name} does not hold the model the record scored: its weights hash" in err
+    assert not (tmp_path / "o3").exists()
+
 
 def test_a_rerun_into_the_records_own_folder_is_refused(probe_record, cli, tmp_path):
     code, out, err = cli("rerun", str(probe_record), "--output", str(probe_record.parent), "--dry-run")
@@ -92,7 +111,8 @@ def test_a_dry_run_names_the_run_and_settings(probe_record, cli, tmp_path):
 
 
 @pytest.mark.parametrize("record,says", [
-    (TWIN, "an evaluation record (of ffpp-lq-all__all__shortcut_probe"),
+    (TWIN, "ffpp-lq-all__all__shortcut_probe__cpu__synthetic-v5-c40__seed0__f46d08bb1446.json: its trained "
+           "checkpoint "),  # an evaluation record needs its model (there: none in the default work_dirs)
     (STAND_IN, "the record's data (synthetic-v5, $DFBENCH_CACHE/synthetic/v5-full) is not here: give it with --data"),
 ])
 def test_what_cannot_be_repeated_here_is_one_line(record, says, cli, tmp_path):
