@@ -150,3 +150,30 @@ def test_a_url_checkpoint_not_fetched_yet_is_judged_after_the_run_not_refused():
     planned["training"]["pretrained"]["sha256"] = "1" * 64  # a known, other file: refused before training
     with pytest.raises(DfbenchError, match="training.pretrained.sha256 'eadce11e"):
         check_plan(rec, planned)
+
+
+def test_an_evaluation_records_condition_is_read_back_from_its_settings(tmp_path):
+    """Each evaluation kind maps back to the `dfbench evaluate` arguments that made it; every standard
+    perturbation round-trips to its own key (the record's run name)."""
+    from dfbench.perturb import parse, standard
+    from dfbench.rerun import evaluation_inputs
+
+    def record(kind, run, data=None, perturbation=None, root="$DFBENCH_CACHE/x"):
+        return {"settings": {"protocol": {"kind": kind, "run": run}, "data": data or {}, "perturbation": perturbation},
+                "dataset": {"root": root}}
+
+    for p in standard():
+        [text] = evaluation_inputs(record("robustness", p.key, perturbation={**p.to_dict(), "seed": 3}), None,
+                                   tmp_path)["perturb"]
+        assert parse(text).key == p.key
+    assert evaluation_inputs(record("cross-compression", "c23"), tmp_path, tmp_path) == {"compressions": ["c23"],
+                                                                                          "data": tmp_path}
+    twin = record("cross-dataset", "dfd", {"dataset": "dfd", "kind": "synthetic-dfd"})
+    assert evaluation_inputs(twin, None, tmp_path) == {"test_data": ["dfd"]}
+    real = record("cross-dataset", "celebdf", {"dataset": "celebdf", "kind": "celebdf"}, root="/data/Celeb-DF-v2")
+    with pytest.raises(DfbenchError, match=r"test data \(celebdf, /data/Celeb-DF-v2\) is not here: give its folder "
+                                           r"with --data"):
+        evaluation_inputs(real, None, tmp_path)
+    assert evaluation_inputs(real, tmp_path, tmp_path) == {"test_data": [f"celebdf={tmp_path}"]}
+    with pytest.raises(DfbenchError, match="an evaluation of kind 'other'"):
+        evaluation_inputs(record("other", "x"), None, tmp_path)
