@@ -96,7 +96,22 @@ def check_record(raw) -> str | None:
         return f"invalid record at {where}: {e.message[:200]}"
     if settings_id(raw["settings"]) != raw["settings_id"]:
         return f"settings_id {raw['settings_id']} is not the hash of the stored settings: the record was edited"
-    return _metrics_problem(raw)
+    return _trained_problem(raw) or _metrics_problem(raw)
+
+
+def _trained_problem(raw: dict) -> str | None:
+    """An evaluation record's top-level ``trained`` (what the board and `dfbench rerun` read) must name the
+    training run and model its hashed settings name: else the score is attributed to another model."""
+    top, pinned = raw.get("trained"), raw["settings"].get("trained")
+    if top is None:
+        return None
+    if not isinstance(pinned, dict):
+        return "an evaluation record whose settings name no trained run (settings.trained): the record was edited"
+    for key in ("record", "settings_id", "checkpoint_sha256", "model_sha256"):
+        if key in pinned and top.get(key) != pinned[key]:
+            return (f"trained.{key} {str(top.get(key))[:120]!r} is not the {str(pinned[key])[:120]!r} its settings "
+                    "name: the record was edited")
+    return None
 
 
 def _metrics_problem(raw: dict) -> str | None:
