@@ -26,6 +26,9 @@ PROVENANCE = ("created", "git_revision", "fit.train_seconds", "fit.best_checkpoi
 # are hashes of its settings, and any other change in them shows in ``trained.settings`` itself.
 CODE_SETTINGS = ("detector.code_sha256", "detector.version", "dfbench_version", "perturbation.code_sha256")
 _TRAINED_NAMES = ("trained.record", "trained.settings_id")
+# An evaluation record's top-level ``trained`` block repeats what its settings name (dfbench.record_check
+# holds them equal): a difference there is a settings difference, already listed, never evidence.
+_MIRRORS = ("trained.model_sha256", "trained.protocol", "trained.run", "trained.dataset")
 VERDICTS = {
     "replicated": "{b} reproduces {a}",
     "replicated-changed-code": "{b} reproduces {a} under changed code",
@@ -95,6 +98,8 @@ def diff_records(a: dict, b: dict, *, tolerance: float = 0.0) -> dict:
     rest_b = {k: v for k, v in b.items() if k not in ("settings", "settings_id")}
     provenance, evidence = [], []
     for d in _differences(rest_a, rest_b, tolerance):
+        if _is(d["field"], _MIRRORS):
+            continue
         (provenance if _is(d["field"], PROVENANCE + ("dfbench_version",)) else evidence).append(d)
     code_only = all(_is(d["field"].removeprefix("trained.settings."), CODE_SETTINGS) or d["field"] in _TRAINED_NAMES
                     for d in settings)

@@ -157,3 +157,19 @@ def test_two_folders_pair_by_run_and_one_bad_rerun_fails_the_whole(base, cli, tm
     result = json.loads(out)
     assert code == 1 and not result["ok"]
     assert [p["verdict"] for p in result["pairs"]] == ["not-replicated", "replicated-changed-code"]
+
+
+def test_an_evaluation_named_by_its_file_against_one_named_by_its_weights_differs_in_settings_only():
+    """Records made before weight hashes name the checkpoint file; the same scores re-made under the
+    model's hash are another settings id, and the top-level mirror of that hash is not evidence."""
+    old = json.loads(TWIN.read_text())
+
+    def by_weights(r: dict) -> None:
+        del r["settings"]["trained"]["checkpoint_sha256"]
+        r["settings"]["trained"]["model_sha256"] = r["trained"]["model_sha256"] = "a" * 64
+        r["settings_id"] = settings_id(r["settings"])
+
+    result = diff_records(old, edited(old, by_weights))
+    assert result["verdict"] == "different-settings"
+    assert {d["field"] for d in result["settings"]} == {"trained.checkpoint_sha256", "trained.model_sha256"}
+    assert result["evidence"] == [] and result["scores_differing"] == 0
