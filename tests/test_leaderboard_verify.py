@@ -140,11 +140,11 @@ def test_non_default_settings_make_their_own_row(good_record):
     assert len(rows) == 2 and sum("epochs 1" in r for r in rows) == 1
 
 
-EVALUATION = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__c078d5ec3254.json"
+EVALUATION = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__a8299c230262.json"
 
 
 @pytest.mark.parametrize("key,value", [("record", "ffpp-lq-all__all__other__cpu__synthetic-v5-c40__seed0__0.json"),
-                                       ("settings_id", "0" * 12), ("checkpoint_sha256", "0" * 64)])
+                                       ("settings_id", "0" * 12), ("model_sha256", "0" * 64)])
 def test_an_evaluation_attributed_to_another_model_is_refused(key, value):
     """The top-level `trained` block is outside the hashed settings; it must repeat what they name."""
     raw = json.loads(EVALUATION.read_text())

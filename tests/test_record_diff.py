@@ -114,7 +114,9 @@ def test_a_real_rerun_through_the_engine_reproduces(tiny_synth, test_plugin, cli
     assert {d["field"] for d in result["provenance"]} <= {"created", "fit.train_seconds", "fit.best_checkpoint"}
 
 
-TWIN = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__c078d5ec3254.json"
+# made before session 18: names the checkpoint file it scored (settings.trained.checkpoint_sha256)
+BY_FILE = COMMITTED / "ffpp-lq-cross-compression__c23__resnet3d__cpu__synthetic-v5-c23__seed0__2b41917ad751.json"
+TWIN = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__a8299c230262.json"
 
 
 def _retrained_under_new_code(r: dict) -> None:
@@ -133,7 +135,7 @@ def test_an_evaluation_of_the_same_weights_under_changed_code_reproduces():
     assert result["verdict"] == "replicated-changed-code"
     assert {d["field"] for d in result["settings"]} == {
         "trained.record", "trained.settings.detector.code_sha256", "trained.settings_id"}
-    other_weights = edited(other, lambda r: r["settings"]["trained"].__setitem__("checkpoint_sha256", "0" * 64))
+    other_weights = edited(other, lambda r: r["settings"]["trained"].__setitem__("model_sha256", "0" * 64))
     assert diff_records(twin, other_weights)["verdict"] == "different-settings"  # another model: not a re-run
 
 
@@ -162,7 +164,7 @@ def test_two_folders_pair_by_run_and_one_bad_rerun_fails_the_whole(base, cli, tm
 def test_an_evaluation_named_by_its_file_against_one_named_by_its_weights_differs_in_settings_only():
     """Records made before weight hashes name the checkpoint file; the same scores re-made under the
     model's hash are another settings id, and the top-level mirror of that hash is not evidence."""
-    old = json.loads(TWIN.read_text())
+    old = json.loads(BY_FILE.read_text())
 
     def by_weights(r: dict) -> None:
         del r["settings"]["trained"]["checkpoint_sha256"]

@@ -16,7 +16,7 @@ from dfbench.settings import settings_id
 COMMITTED = Path(__file__).resolve().parents[1] / "leaderboard" / "results"
 STAND_IN = COMMITTED / "ffpp-lq-all__all__resnet3d__cpu__synthetic-v5-c40__seed0__0d31c55b0ce8.json"
 SCRATCH = COMMITTED / "ffpp-lq-all__all__resnet3d_scratch__cpu__synthetic-v5-c40__seed0__4e00aea37c95.json"
-TWIN = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__c078d5ec3254.json"
+TWIN = COMMITTED / "ffpp-lq-cross-dataset__dfd__shortcut_probe__cpu__synthetic-dfd-c40__seed0__a8299c230262.json"
 
 
 @pytest.fixture
