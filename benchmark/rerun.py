@@ -148,14 +148,21 @@ def rerun(raw: dict, opts, progress=lambda _: None) -> tuple[Path, dict]:
 
 def trained_record_of(raw: dict, record_path: Path, output: Path, given: Path | None = None) -> Path:
     """The training record whose model an evaluation record scored: ``given``, else a re-run of it in
-    ``output`` (``make reproduce`` re-trains there first), else the one beside the evaluation record."""
+    ``output`` (``make reproduce`` re-trains there first; under changed code the re-run has another
+    settings id, so the newest record of the same run, detector, size, data and seed), else the one
+    beside the evaluation record. :func:`check_model` then decides whether it holds the model."""
     name = raw["trained"]["record"]
-    candidates = [Path(given)] if given is not None else [Path(output) / name, Path(record_path).parent / name]
-    for path in candidates:
+    if given is not None:
+        if Path(given).is_file():
+            return Path(given)
+        raise DfbenchError(f"{given}: no such training record")
+    stem = name.rsplit("__", 1)[0]  # the record's name without its settings id (dfbench.record_diff.pair_folders)
+    rerun = sorted(Path(output).glob(f"{stem}__*.json"), key=lambda p: (p.name != name, -p.stat().st_mtime))
+    for path in [*rerun[:1], Path(record_path).parent / name]:
         if path.is_file():
             return path
-    raise DfbenchError(f"its training record {name} is not in {' or '.join(str(p.parent) for p in candidates)}: "
-                       "give it with --trained PATH")
+    raise DfbenchError(f"its training record {name} is not in {output} or {Path(record_path).parent}: give it with "
+                       "--trained PATH")
 
 
 def check_model(raw: dict, trained) -> None:

@@ -177,3 +177,26 @@ def test_an_evaluation_records_condition_is_read_back_from_its_settings(tmp_path
     assert evaluation_inputs(real, tmp_path, tmp_path) == {"test_data": [f"celebdf={tmp_path}"]}
     with pytest.raises(DfbenchError, match="an evaluation of kind 'other'"):
         evaluation_inputs(record("other", "x"), None, tmp_path)
+
+
+def test_an_evaluations_training_record_is_found_in_the_output_first_even_under_a_new_settings_id(tmp_path):
+    """`make reproduce` re-trains into the output folder first; under changed code that re-run has another
+    settings id, and it is still the one whose model is checked (not the committed record beside)."""
+    from dfbench.rerun import trained_record_of
+
+    stem = "ffpp-lq-all__all__shortcut_probe__cpu__synthetic-v5-c40__seed0"
+    raw = {"trained": {"record": f"{stem}__aaaaaaaaaaaa.json"}}
+    beside, output = tmp_path / "board", tmp_path / "rerun"
+    beside.mkdir(), output.mkdir()
+    (beside / f"{stem}__aaaaaaaaaaaa.json").write_text("{}")
+    evaluation = beside / "ffpp-lq-cross-dataset__dfd__x.json"
+    assert trained_record_of(raw, evaluation, output) == beside / f"{stem}__aaaaaaaaaaaa.json"
+    (output / f"{stem}__bbbbbbbbbbbb.json").write_text("{}")  # re-run under changed code
+    (output / f"{stem.replace('seed0', 'seed1')}__cccccccccccc.json").write_text("{}")  # another seed: not it
+    assert trained_record_of(raw, evaluation, output) == output / f"{stem}__bbbbbbbbbbbb.json"
+    (output / f"{stem}__aaaaaaaaaaaa.json").write_text("{}")  # the same settings id wins over a newer other one
+    assert trained_record_of(raw, evaluation, output) == output / f"{stem}__aaaaaaaaaaaa.json"
+    assert trained_record_of(raw, evaluation, output, beside / f"{stem}__aaaaaaaaaaaa.json") == beside / (
+        f"{stem}__aaaaaaaaaaaa.json")
+    with pytest.raises(DfbenchError, match="no such training record"):
+        trained_record_of(raw, evaluation, output, tmp_path / "gone.json")
