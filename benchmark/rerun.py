@@ -165,25 +165,20 @@ def trained_record_of(raw: dict, record_path: Path, output: Path, given: Path | 
                        "--trained PATH")
 
 
-def check_model(raw: dict, trained) -> None:
-    """Refuse, before any scoring, a trained detector whose weights are not the ones the evaluation
+def check_model(raw: dict, name: str, model) -> None:
+    """Refuse, before any scoring, a trained detector (its record file ``name``, its
+    :class:`dfbench.evaluation.ModelHashes` ``model``) whose weights are not the ones the evaluation
     record scored: by the weights' hash (``model_sha256``), or, in records made before it existed, by
     the checkpoint file's (only that very file passes)."""
-    from dfbench.checkpoints import sha256_file
-    from dfbench.evaluation import model_hashes
-
     pinned = raw["settings"]["trained"]
-    field = "model_sha256" if "model_sha256" in pinned else "checkpoint_sha256"
-    best = trained.fit.best_checkpoint
-    if field == "model_sha256":
-        got = model_hashes(trained).model_sha256
-    else:
-        got = sha256_file(best) if best is not None else None
-    if got != pinned.get(field):
-        what = "weights" if field == "model_sha256" else "checkpoint file (the record predates weight hashes)"
-        raise DfbenchError(f"{trained.path.name} does not hold the model the record scored: its {what} hash "
-                           f"{str(got)[:12]}, the record's {str(pinned.get(field))[:12]}; re-run that training "
-                           "record first, into the output folder, or give the one that made it with --trained")
+    by_weights = "model_sha256" in pinned
+    want = pinned["model_sha256"] if by_weights else pinned.get("checkpoint_sha256")
+    got = model.model_sha256 if by_weights else model.checkpoint_sha256
+    if got != want:
+        what = "weights" if by_weights else "checkpoint file (the record predates weight hashes)"
+        raise DfbenchError(f"{name} does not hold the model the record scored: its {what} hash {str(got)[:12]}, the "
+                           f"record's {str(want)[:12]}; re-run that training record first, into the output folder, "
+                           "or give the one that made it with --trained")
 
 
 def evaluation_inputs(raw: dict, data: Path | None, cache: Path) -> dict:
@@ -221,7 +216,7 @@ def rerun_evaluation(raw: dict, record_path: Path, *, data: Path | None, output:
     With ``dry_run``, only the checks: (the training record that would be used, None)."""
     from dfbench import trained as trained_mod
     from dfbench.cache import cache_root
-    from dfbench.evaluation import EvalOptions, evaluate_record
+    from dfbench.evaluation import EvalOptions, evaluate_record, model_hashes
     from dfbench.results import read_record
 
     if (Path(output) / Path(record_path).name).exists():
@@ -230,13 +225,14 @@ def rerun_evaluation(raw: dict, record_path: Path, *, data: Path | None, output:
     inputs = evaluation_inputs(raw, data, cache_root(cache))
     source = trained_record_of(raw, record_path, output, trained_record)
     trained = trained_mod.load(source, work_dir, warn=progress)
-    check_model(raw, trained)
+    model = model_hashes(trained)
+    check_model(raw, source.name, model)
     if dry_run:
         return source, None
     s = raw["settings"]
     seed = (s.get("perturbation") or {}).get("seed")
     opts = EvalOptions(output=Path(output), work_dir=Path(work_dir), cache=cache,
                        face_finder=s["preprocessing"]["face_finder"], seed=seed)
-    [outcome] = evaluate_record(source, **inputs, opts=opts, progress=progress, trained=trained)
+    [outcome] = evaluate_record(source, **inputs, opts=opts, progress=progress, trained=trained, model=model)
     new = read_record(outcome.path).to_dict()
     return outcome.path, diff_records(raw, new)

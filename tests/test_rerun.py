@@ -200,3 +200,19 @@ def test_an_evaluations_training_record_is_found_in_the_output_first_even_under_
         f"{stem}__aaaaaaaaaaaa.json")
     with pytest.raises(DfbenchError, match="no such training record"):
         trained_record_of(raw, evaluation, output, tmp_path / "gone.json")
+
+
+def test_the_model_is_checked_by_its_weights_or_in_older_records_by_its_file():
+    from dfbench.evaluation import ModelHashes
+    from dfbench.rerun import check_model
+
+    by_weights = {"settings": {"trained": {"model_sha256": "a" * 64}}}
+    check_model(by_weights, "T.json", ModelHashes("f" * 64, "a" * 64))  # another file, the same weights: passes
+    with pytest.raises(DfbenchError, match="T.json does not hold the model the record scored: its weights hash "
+                                           "bbbbbbbbbbbb, the record's aaaaaaaaaaaa"):
+        check_model(by_weights, "T.json", ModelHashes("f" * 64, "b" * 64))
+    by_file = {"settings": {"trained": {"checkpoint_sha256": "f" * 64}}}
+    check_model(by_file, "T.json", ModelHashes("f" * 64, "b" * 64))  # that very file: passes
+    with pytest.raises(DfbenchError, match=r"its checkpoint file \(the record predates weight hashes\) hash "
+                                           "eeeeeeeeeeee, the record's ffffffffffff"):
+        check_model(by_file, "T.json", ModelHashes("e" * 64, "b" * 64))
