@@ -26,9 +26,9 @@ PROVENANCE = ("created", "git_revision", "fit.train_seconds", "fit.best_checkpoi
 # are hashes of its settings, and any other change in them shows in ``trained.settings`` itself.
 CODE_SETTINGS = ("detector.code_sha256", "detector.version", "dfbench_version", "perturbation.code_sha256")
 _TRAINED_NAMES = ("trained.record", "trained.settings_id")
-# An evaluation record's top-level ``trained`` block repeats what its settings name (dfbench.record_check
+# An evaluation record's top-level ``trained.model_sha256`` repeats its settings' (dfbench.record_check
 # holds them equal): a difference there is a settings difference, already listed, never evidence.
-_MIRRORS = ("trained.model_sha256", "trained.protocol", "trained.run", "trained.dataset")
+_MIRRORS = ("trained.model_sha256",)
 VERDICTS = {
     "replicated": "{b} reproduces {a}",
     "replicated-changed-code": "{b} reproduces {a} under changed code",
