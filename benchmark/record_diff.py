@@ -136,10 +136,12 @@ def pair_folders(folder_a: Path, folder_b: Path, read) -> tuple[list[tuple[Named
     committed one. Within a stem, records with one settings id pair first, then the newest of each side.
     Returns the pairs (file name, raw dict) and the stems found only in A and only in B. ``read(path) -> dict``
     checks each record (a refused one raises, naming its file)."""
+    from dfbench.results import stem_of
+
     def by_stem(folder: Path) -> dict[str, list[Named]]:
         out: dict[str, list[Named]] = {}
         for path in sorted(Path(folder).glob("*.json")):
-            out.setdefault(path.name.rsplit("__", 1)[0], []).append((path.name, read(path)))
+            out.setdefault(stem_of(path.name), []).append((path.name, read(path)))
         return out
 
     def newest(named: list[Named]) -> Named:

@@ -151,13 +151,14 @@ def trained_record_of(raw: dict, record_path: Path, output: Path, given: Path | 
     ``output`` (``make reproduce`` re-trains there first; under changed code the re-run has another
     settings id, so the newest record of the same run, detector, size, data and seed), else the one
     beside the evaluation record. :func:`check_model` then decides whether it holds the model."""
+    from dfbench.results import stem_of
+
     name = raw["trained"]["record"]
     if given is not None:
         if Path(given).is_file():
             return Path(given)
         raise DfbenchError(f"{given}: no such training record")
-    stem = name.rsplit("__", 1)[0]  # the record's name without its settings id (dfbench.record_diff.pair_folders)
-    rerun = sorted(Path(output).glob(f"{stem}__*.json"), key=lambda p: (p.name != name, -p.stat().st_mtime))
+    rerun = sorted(Path(output).glob(f"{stem_of(name)}__*.json"), key=lambda p: (p.name != name, -p.stat().st_mtime))
     for path in [*rerun[:1], Path(record_path).parent / name]:
         if path.is_file():
             return path

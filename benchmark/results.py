@@ -108,6 +108,11 @@ def record_name(protocol: str, run: str, detector: str, size: str, dataset: Data
     return f"{record_stem(protocol, run, detector, size, dataset, seed)}__{settings_id}.json"
 
 
+def stem_of(file_name: str) -> str:
+    """The :func:`record_stem` of a record's file name: the name without its settings id (and ``.json``)."""
+    return file_name.rsplit("__", 1)[0]
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never half of one.
 
