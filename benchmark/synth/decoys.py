@@ -18,6 +18,11 @@ real videos must move them as much, from real causes, drawn per video from one d
   wanders from frame to frame (as a fake's face detail does from one decoded frame to the next).
 
 Both draw from their own random streams, so the version-2 output they start from is unchanged.
+
+Three calibration knobs, off in every version (docs/synthetic-data.md, session 19), give real videos a
+fake's own trace from the fake's own distribution: ``REFIT_SHARE`` (Face2Face's tracker drift of the inner
+face), ``REREND_SHARE`` (the Deepfakes pipeline with the person as their own source) and ``WOBBLE`` (a
+stronger head wobble).
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ import cv2
 import numpy as np
 
 from dfbench.synth import face as F
+from dfbench.synth.fakes import Recipe, _strength, inner_drift
 from dfbench.synth.filming import Motion, triangles
 from dfbench.synth.warp import clip_box, feather, polygon_mask, warp_pwa
 
 LIVELY_STREAM, RETOUCH_STREAM = 19, 20
 LIVELY = 1.0  # the most restless person's amount of saccades, blinks, brow raises and head wobble
+WOBBLE = 1.0  # scales the head wobble alone (a calibration knob: docs/synthetic-data.md, session 19)
 
 
 def lively(seed: int, vid: str, motion: Motion) -> Motion:
@@ -62,7 +69,7 @@ def lively(seed: int, vid: str, motion: Motion) -> Motion:
     k = np.exp(-0.5 * (np.arange(-6, 7) / u(1.0, 3.0)) ** 2)
     brows = np.clip(brows + np.convolve(r.standard_normal(n), k)[6:6 + n] * 0.35 * amount, -1, 1)
     # a quick wobble of the head: small turns at 2-6 Hz, as when nodding along or shifting weight
-    wob = _band(r, n, u(0.08, 0.22)) * amount
+    wob = _band(r, n, u(0.08, 0.22)) * amount * WOBBLE
     yaw = wob[:, 0] * 0.045
     pitch = wob[:, 1] * 0.03
     roll = wob[:, 2] * 0.02
@@ -99,11 +106,16 @@ class Retouch:
     sway_freq: float = 0.1  # the sway's mean frequency, cycles per frame
     sway_seed: int = 0
     sway_white: float = 0.0  # the share of the sway that is new every frame (a filter's or stabiliser's re-fit)
+    refit: float = -1.0  # a face filter's landmark re-fit at this strength in [0, 1] moves the inner face (-1 = none)
+    refit_seed: int = 0
 
     @staticmethod
-    def draw(seed: int, name: str, method_index: int, sway: float | None = None) -> Retouch:
-        """Video ``name``'s edits; ``sway`` is the most its inner face sways (None: the module's SWAY)."""
+    def draw(seed: int, name: str, method_index: int, sway: float | None = None,
+             refit: float | None = None) -> Retouch:
+        """Video ``name``'s edits; ``sway`` is the most its inner face sways, ``refit`` the share of videos
+        with a refit (None: the module's SWAY, REFIT_SHARE)."""
         sway = SWAY if sway is None else sway
+        refit = REFIT_SHARE if refit is None else refit
         a, _, b = name.partition("_")
         r = np.random.default_rng([seed, RETOUCH_STREAM, method_index, int(a), int(b or 0)])
         reshape = r.random() < RESHAPE_SHARE
@@ -120,6 +132,10 @@ class Retouch:
                              sway_freq=float(r3.uniform(*SWAY_FREQ)), sway_seed=int(r3.integers(1 << 30)))
                 if SWAY_WHITE:
                     extra.update(sway_white=float(r3.uniform(0, SWAY_WHITE)))
+        if refit and method_index != F2F_INDEX:  # its own stream: with no refit every other draw keeps its value
+            r4 = np.random.default_rng([seed, RETOUCH_STREAM + 300, method_index, int(a), int(b or 0)])
+            if r4.random() < refit:
+                extra.update(refit=_strength(r4, REFIT_STRENGTH), refit_seed=int(r4.integers(1 << 30)))
         if r.random() >= TOUCH_SHARE:
             return Retouch("", 0.0, (0.0, 0.0, 0.0), float(r.uniform(2, 6)), eyes, slim, **extra)
         kind = str(r.choice(["blur", "down", "sharpen", "tone"]))
@@ -137,6 +153,39 @@ INSET, FOCUS_SHARE = 10.0, 0.35  # the most a touch's mask is inset (px); the sh
 # frame. A re-enactment's drift moves the same landmarks, but new in every frame. 0 = off.
 SWAY, SWAY_SHARE, SWAY_FREQ = 0.0, 0.8, (0.05, 0.14)
 SWAY_WHITE = 0.0  # the most of a sway that is new every frame (a face filter re-fitting its landmarks each frame)
+# Refit: a face filter (a beauty or AR app) re-fits its landmark model in every frame and moves the inner face
+# with its fit error: in REFIT_SHARE of the videos that are not Face2Face's, the inner face drifts against the
+# outline exactly as a re-enactment's tracker error moves it (dfbench.synth.fakes.inner_drift, the same process
+# at a strength drawn as a fake's), so the amount of inner-face motion no longer tells Face2Face from a real
+# video; what still does is what re-enactment alone does (another's expression, a retrieved mouth). 0 = off.
+REFIT_SHARE, REFIT_STRENGTH = 0.0, 3.0
+F2F_INDEX = 2  # pairs.pair_videos' method index of Face2Face: its own drift is the one the decoy copies
+# Re-render: a face filter that re-synthesises the face from a low-rank model of the person's own face (as a
+# beauty or avatar app does), in REREND_SHARE of the videos that are not Deepfakes': the Deepfakes pipeline
+# with the target as its own source (dfbench.synth.fakes.deepfakes(T, T)), at a strength drawn as a fake's. So
+# low resolution, a per-frame code error, a colour error and a feathered blend no longer tell Deepfakes; what
+# does is what only a swap does (another identity's face on the head). 0 = off.
+REREND_SHARE, REREND_STRENGTH = 0.0, 3.0
+DF_INDEX = 1
+
+
+def rerendered(frames, target, seed: int, name: str, method_index: int, recipe: Recipe):
+    """``frames`` with the face re-rendered by its own low-rank model in REREND_SHARE of the videos that are not
+    Deepfakes' (drawn per video), else ``frames`` unchanged; ``target`` is the video the frames show."""
+    from dfbench.synth.fakes import Video, deepfakes
+    from dfbench.synth.filming import Raw
+
+    if not REREND_SHARE or method_index == DF_INDEX:
+        return frames
+    a, _, b = name.partition("_")
+    r = np.random.default_rng([seed, RETOUCH_STREAM + 400, method_index, int(a), int(b or 0)])
+    if r.random() >= REREND_SHARE:
+        return frames
+    raw = target.raw
+    own = Raw(np.stack([np.asarray(frames[i], np.float32) for i in range(len(frames))]), raw.landmarks,
+              raw.points, raw.eye_whites, raw.noise)
+    v = Video(target.person, target.motion, own)
+    return deepfakes(v, v, r, REREND_STRENGTH, recipe)
 
 
 def _reshaped(points: np.ndarray, t: Retouch) -> np.ndarray:
@@ -152,9 +201,11 @@ def _reshaped(points: np.ndarray, t: Retouch) -> np.ndarray:
     return out
 
 
-def retouch(frames, t: Retouch, landmarks: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+def retouch(frames, t: Retouch, landmarks: np.ndarray, points: np.ndarray | None = None,
+            recipe: Recipe | None = None) -> np.ndarray:
     """``frames`` (n, H, W, 3 float32, or anything indexable with a ``shape``) with the face edited as ``t``
-    says; ``points`` (n, 88, 2: landmarks and anchors) place a reshape."""
+    says; ``points`` (n, 88, 2: landmarks and anchors) place a reshape; a refit drifts as ``recipe``'s
+    Face2Face does (required when ``t`` has one)."""
     n, H, W = frames.shape[:3]
     out = np.empty((n, H, W, 3), np.float32)
     tris = triangles()
@@ -168,13 +219,17 @@ def retouch(frames, t: Retouch, landmarks: np.ndarray, points: np.ndarray | None
         sway = _band(rs, n, t.sway_freq)[:, :2] * t.sway
         if t.sway_white:
             sway = sway + rs.standard_normal((n, 2)) * t.sway * t.sway_white
+    if t.refit >= 0:
+        if recipe is None:
+            raise ValueError("a refit drifts as the version's Face2Face does: pass its recipe")
+        refit = inner_drift(np.random.default_rng(t.refit_seed), n, t.refit, recipe)
     for i in range(n):
         f = np.asarray(frames[i], np.float32)
         out[i] = f
         if t.focus:
             f = cv2.GaussianBlur(f, (0, 0), max(float(focus[i]), 0.05))
             out[i] = f
-        moves = points is not None and (t.eyes or t.sway)
+        moves = points is not None and (t.eyes or t.sway or t.refit >= 0)
         if not t.kind and not moves:
             continue
         x0, y0, x1, y1 = clip_box(landmarks[i], (H, W), margin=8)
@@ -183,6 +238,8 @@ def retouch(frames, t: Retouch, landmarks: np.ndarray, points: np.ndarray | None
             dst = _reshaped(points[i], t) if t.eyes else points[i].copy()
             if t.sway:
                 dst[17:68] += sway[i]
+            if t.refit >= 0:
+                dst[17:68] += refit[i]
             warped, inside = warp_pwa(f, points[i], dst, tris, (x0, y0, x1, y1), cv2.INTER_LINEAR)
             m = (feather(polygon_mask(roi.shape, landmarks[i] - (x0, y0)), 1.0, t.edge) * inside)[..., None]
             roi = roi + (warped - roi) * m

@@ -371,17 +371,23 @@ def _reenact(T: Video, S: Video, points: np.ndarray, gain: float, brows: bool) -
     return out
 
 
+def inner_drift(rng: np.random.Generator, n: int, k: float, recipe: Recipe) -> np.ndarray:
+    """(n, 51, 2) moves of landmarks 17-67 at strength ``k``: a tracker's fit error, the inner face (brows,
+    eyes, nose, mouth) drifting against the outline from frame to frame. Face2Face's re-rendered face has it;
+    the refit decoy (``dfbench.synth.decoys``) gives real videos the same, drawn from the same process."""
+    jitter = 0.15 + 0.75 * k
+    drift = (jitter + recipe.f2f_drift * k) * (0.9 * _wander(rng, (n, 1, 2), recipe.f2f_corr)
+                                               + recipe.f2f_white * rng.standard_normal((n, 1, 2)))
+    return drift + 0.2 * _fit_error(rng, n, jitter, recipe)[:, 17:68]
+
+
 def face2face(T: Video, S: Video, rng: np.random.Generator, strength: float = STRENGTH, recipe: Recipe = V2) -> Edits:
     """T re-enacted with S's expression by warping T's own frames; the mouth's inside retrieved from T's frames."""
     k = _strength(rng, strength)
     out = Edits(T.raw.frames)
     n, H, W = out.shape[:3]
     new = _reenact(T, S, DRIVEN_F2F if recipe.f2f_jaw else DRIVEN_F2F[9:], rng.uniform(0.8, 1.2), brows=True)
-    # the tracker's fit error: the re-rendered inner face drifts against the outline, frame to frame
-    jitter = 0.15 + 0.75 * k
-    drift = (jitter + recipe.f2f_drift * k) * (0.9 * _wander(rng, (n, 1, 2), recipe.f2f_corr)
-                                               + recipe.f2f_white * rng.standard_normal((n, 1, 2)))
-    new[:, 17:68] += drift + 0.2 * _fit_error(rng, n, jitter, recipe)[:, 17:68]
+    new[:, 17:68] += inner_drift(rng, n, k, recipe)
     if recipe.f2f_pops:
         new[:, 17:68] += _pops(rng, n, recipe.f2f_pops, recipe.f2f_pop_px * k)[:, None]
     tris = triangles()

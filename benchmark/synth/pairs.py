@@ -54,6 +54,12 @@ def recipe_of(version: int) -> dict:
         if sway_of(version):  # named only when on: a set made without it keeps the manifest (and fingerprint) it had
             out["decoys"].update(SWAY=sway_of(version), SWAY_SHARE=decoys.SWAY_SHARE, SWAY_FREQ=decoys.SWAY_FREQ,
                                  SWAY_WHITE=decoys.SWAY_WHITE)
+        # the calibration knobs of session 19, likewise named only when on (no version sets them)
+        out["decoys"].update({k: getattr(decoys, k) for k in ("REFIT_SHARE", "REREND_SHARE") if getattr(decoys, k)})
+        if decoys.REFIT_SHARE:
+            out["decoys"]["REFIT_STRENGTH"] = decoys.REFIT_STRENGTH
+        if decoys.WOBBLE != 1.0:
+            out["decoys"]["WOBBLE"] = decoys.WOBBLE
     return json.loads(json.dumps(out))  # as the manifest stores it (tuples become lists)
 
 
@@ -92,8 +98,9 @@ def processed(seed: int, name: str, method_index: int, frames: np.ndarray, targe
     t, _, s = name.partition("_")
     rng = np.random.default_rng([seed, PROCESS_STREAM, method_index, int(t), int(s or 0)])
     if DECOYS[version]:
+        frames = decoys.rerendered(frames, target, seed, name, method_index, RECIPES[version])
         edits = Retouch.draw(seed, name, method_index, sway_of(version))
-        frames = retouch(frames, edits, target.raw.landmarks, target.raw.points)
+        frames = retouch(frames, edits, target.raw.landmarks, target.raw.points, RECIPES[version])
     return post_process(frames, processing_for(seed, name, method_index), rng, target.raw.landmarks)
 
 
