@@ -100,8 +100,14 @@ def test_same_seed_same_result(mesonet_runs):
 
 def test_steg_svm_chooses_c_on_val(videos, tmp_path):
     detector = _build("steg_svm", "cpu")
-    config = fit_config(tmp_path)
+    lines = []
+    config = fit_config(tmp_path, progress=lambda p: lines.append(p.line()))
     report = detector.fit(videos["train"], videos["val"], config)
+    # the feature extraction says how far it is, before the grid search's lines
+    training = [int(x.split()[-1].split("/")[0]) for x in lines if x.startswith("training video's features")]
+    assert training == sorted(set(training)) and training[-1] == 4 and lines[0].startswith("training")
+    assert lines.index("training video's features 4/4") < lines.index("validation video's features 4/4")
+    assert lines[-1].startswith("C candidate 4/4: val auc")
     assert [h["C"] for h in report.history] == [0.01, 0.1, 1.0, 10.0]
     assert report.best_val_auc == max(h["auc"] for h in report.history)
     val_scores = detector.score(videos["val"], config, report)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,7 @@ SRM_SUBSET = ("1st", "2nd", "3rd", "edge3x3", "square3x3", "square5x5")
 C_GRID = (0.01, 0.1, 1.0, 10.0)
 MODEL_FILE = "steg_svm.npz"
 BATCH = 64  # frames per feature batch
+PROGRESS_STEPS = 10  # extraction reports this many times per split
 
 
 class SRMFeatures(nn.Module):
@@ -158,13 +159,26 @@ def _tensor(frames: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(frames).permute(0, 3, 1, 2).to(torch.float64)
 
 
-def extract(features: nn.Module, videos, frames_of, crop_size: int) -> tuple[np.ndarray, list]:
-    """Features of every chosen frame, and each frame's ``(video_index, group_index, label)``."""
+def extract(features: nn.Module, videos, frames_of, crop_size: int,
+            progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, list]:
+    """Features of every chosen frame, and each frame's ``(video_index, group_index, label)``.
+
+    ``progress(done, total)`` is told every tenth of the videos (and at the end): extracting a training
+    split's features is most of a fit's time, and a run that says nothing for many minutes looks hung.
+    """
     xs, meta = [], []
+    total, told = len(videos), 0
+    every = max(total // PROGRESS_STEPS, 1)
     with torch.no_grad():
         for batch, m in frame_batches(videos, frames_of, crop_size):
             xs.append(features(batch).numpy())
             meta += m
+            done = meta[-1][0]  # videos before the last one in this batch are complete
+            if progress and done - told >= every:
+                told = done
+                progress(done, total)
+    if progress and told < total:
+        progress(total, total)
     return np.concatenate(xs), meta
 
 
@@ -220,13 +234,17 @@ class StegSVMDetector:
             raise DfbenchError(f"{self.name}: the training split needs real and fake videos")
         start = time.perf_counter()
         features = SRMFeatures()
+
+        def told(split: str):
+            return lambda i, n: config.progress(FitProgress(i, n, unit=f"{split} video's features"))
+
         x_train, meta_train = extract(
             features, train, lambda v: [training_frames(v.num_frames, config.frames_per_video, config.seed, v.key)],
-            config.crop_size)
+            config.crop_size, told("training"))
         y_train = np.array([lab for _, _, lab in meta_train])
         per_trunk = config.options.get("frames_per_trunk")
         x_val, meta_val = extract(features, val, lambda v: trunk_frames(v.num_frames, config.trunk_len, per_trunk),
-                                  config.crop_size)
+                                  config.crop_size, told("validation"))
         scaler = StandardScaler().fit(x_train)
         x_train_s, x_val_s = scaler.transform(x_train), scaler.transform(x_val)
         weights = None if config.class_weights is None else dict(enumerate(map(float, config.class_weights)))
