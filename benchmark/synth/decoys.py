@@ -33,8 +33,8 @@ import cv2
 import numpy as np
 
 from dfbench.synth import face as F
-from dfbench.synth.fakes import Recipe, _strength, inner_drift
-from dfbench.synth.filming import Motion, triangles
+from dfbench.synth.fakes import Recipe, Video, _strength, deepfakes, inner_drift
+from dfbench.synth.filming import Motion, Raw, triangles
 from dfbench.synth.warp import clip_box, feather, polygon_mask, warp_pwa
 
 LIVELY_STREAM, RETOUCH_STREAM = 19, 20
@@ -172,9 +172,6 @@ DF_INDEX = 1
 def rerendered(frames, target, seed: int, name: str, method_index: int, recipe: Recipe):
     """``frames`` with the face re-rendered by its own low-rank model in REREND_SHARE of the videos that are not
     Deepfakes' (drawn per video), else ``frames`` unchanged; ``target`` is the video the frames show."""
-    from dfbench.synth.fakes import Video, deepfakes
-    from dfbench.synth.filming import Raw
-
     if not REREND_SHARE or method_index == DF_INDEX:
         return frames
     a, _, b = name.partition("_")
