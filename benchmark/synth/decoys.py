@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from dfbench.layout import METHODS
 from dfbench.synth import face as F
 from dfbench.synth.fakes import Recipe, Video, _strength, deepfakes, inner_drift
 from dfbench.synth.filming import Motion, Raw, triangles
@@ -159,14 +160,14 @@ SWAY_WHITE = 0.0  # the most of a sway that is new every frame (a face filter re
 # at a strength drawn as a fake's), so the amount of inner-face motion no longer tells Face2Face from a real
 # video; what still does is what re-enactment alone does (another's expression, a retrieved mouth). 0 = off.
 REFIT_SHARE, REFIT_STRENGTH = 0.0, 3.0
-F2F_INDEX = 2  # pairs.pair_videos' method index of Face2Face: its own drift is the one the decoy copies
+F2F_INDEX = METHODS.index("Face2Face") + 1  # pairs.pair_videos' method index (0 is the real video)
 # Re-render: a face filter that re-synthesises the face from a low-rank model of the person's own face (as a
 # beauty or avatar app does), in REREND_SHARE of the videos that are not Deepfakes': the Deepfakes pipeline
 # with the target as its own source (dfbench.synth.fakes.deepfakes(T, T)), at a strength drawn as a fake's. So
 # low resolution, a per-frame code error, a colour error and a feathered blend no longer tell Deepfakes; what
 # does is what only a swap does (another identity's face on the head). 0 = off.
 REREND_SHARE, REREND_STRENGTH = 0.0, 3.0
-DF_INDEX = 1
+DF_INDEX = METHODS.index("Deepfakes") + 1
 
 
 def rerendered(frames, target, seed: int, name: str, method_index: int, recipe: Recipe):
